@@ -1,0 +1,33 @@
+# syria-archive: `make demo` (offline, end to end) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test crawl lint clean-venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m crawler.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# The real crawl, for a machine with internet: all outlets, polite settings.
+crawl: $(STAMP)
+	$(BIN)/syria-archive crawl $(if $(SINCE),--since $(SINCE))
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install -q ruff mypy
+	$(BIN)/ruff check crawler spiders pipelines archive tests
+	$(BIN)/mypy crawler spiders pipelines archive
+
+clean-venv:
+	rm -rf $(VENV)

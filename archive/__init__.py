@@ -1,0 +1,1 @@
+"""Archiving: WARC capture and writing, CDXJ index, WACZ and S3 upload."""

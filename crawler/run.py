@@ -1,0 +1,188 @@
+"""One crawl run: lock, crawl the outlets in one Scrapy process, report.
+
+The data directory is laid out as DESIGN.md promises: ``items/`` (articles
+as JSON Lines, one file per outlet and run), ``reports/`` (one JSON report per
+run), ``state/`` (the run lock), ``logs/`` (one log per run).  A run's exit
+code follows the ``crawl`` contract: 0 all well, 1 failed, 3 alerts.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+
+class RunLocked(RuntimeError):
+    """Another run holds the data directory's lock."""
+
+
+# Stats copied into the report per outlet, under shorter names.
+REPORT_STATS = {
+    "pages_fetched": "response_received_count",
+    "articles_kept": "item_scraped_count",
+    "articles_dropped": "item_dropped_count",
+    "requests": "downloader/request_count",
+    "bytes": "downloader/response_bytes",
+    "robots_forbidden": "robotstxt/forbidden",
+}
+
+
+class CrawlRun:
+    def __init__(self, data_dir: Path, outlets: list[str] | None = None,
+                 since: str | None = None, max_pages: int | None = None,
+                 overrides: dict[str, Any] | None = None) -> None:
+        self.data_dir = data_dir
+        self.outlet_ids = outlets or []
+        self.since = since
+        self.max_pages = max_pages
+        self.overrides = overrides or {}
+        self.run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def _lock(self) -> Any:
+        state = self.data_dir / "state"
+        state.mkdir(parents=True, exist_ok=True)
+        handle = (state / "crawl.lock").open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise RunLocked(f"another crawl holds {state / 'crawl.lock'}") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()} {self.run_id}\n")
+        handle.flush()
+        return handle
+
+    def settings(self) -> Any:
+        from scrapy.utils.project import get_project_settings
+
+        os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+        settings = get_project_settings()
+        items = self.data_dir / "items"
+        settings.set("DATA_DIR", str(self.data_dir), priority="cmdline")
+        settings.set("FEEDS", {
+            str(items / f"%(name)s-{self.run_id}.jsonl"): {
+                "format": "jsonlines", "encoding": "utf8", "store_empty": False},
+        }, priority="cmdline")
+        for name, value in self.overrides.items():
+            settings.set(name, value, priority="cmdline")
+        return settings
+
+    def execute(self) -> dict[str, Any]:
+        from scrapy.crawler import CrawlerProcess
+
+        from spiders.outlet import parse_since
+
+        since = parse_since(self.since)  # ValueError: bad usage
+        settings = self.settings()
+        registry = Registry.load(settings.getlist("OUTLETS_PATHS"))
+        ids = self.outlet_ids or registry.ids()
+        unknown = [i for i in ids if i not in registry]
+        if unknown:
+            raise ValueError(f"unknown outlet(s): {', '.join(unknown)} "
+                             f"(known: {', '.join(registry.ids())})")
+        lock = self._lock()
+        try:
+            for sub in ("items", "reports", "logs"):
+                (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+            log_path = self.data_dir / "logs" / f"crawl-{self.run_id}.log"
+            process = CrawlerProcess(settings)
+            file_log = logging.FileHandler(log_path, encoding="utf-8")
+            file_log.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
+                                                    settings.get("LOG_DATEFORMAT")))
+            file_log.setLevel(settings.get("LOG_LEVEL"))
+            logging.getLogger().addHandler(file_log)
+            crawlers = {}
+            started = time.time()
+            for outlet_id in ids:
+                crawler = process.create_crawler(outlet_id)
+                crawlers[outlet_id] = crawler
+                process.crawl(crawler, since=since.isoformat() if since else None,
+                              max_pages=self.max_pages)
+            process.start()
+            logging.getLogger().removeHandler(file_log)
+            file_log.close()
+            report = self.report(crawlers, started, since)
+            report["log"] = str(log_path)
+            path = self.data_dir / "reports" / f"crawl-{self.run_id}.json"
+            path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                            encoding="utf-8")
+            report["report"] = str(path)
+            return report
+        finally:
+            lock.close()
+
+    def report(self, crawlers: dict[str, Any], started: float,
+               since: datetime | None) -> dict[str, Any]:
+        outlets: dict[str, Any] = {}
+        alerts: list[str] = []
+        failed = False
+        for outlet_id, crawler in crawlers.items():
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            row: dict[str, Any] = {k: stats.get(v, 0) for k, v in REPORT_STATS.items()}
+            row["dropped"] = {k.split("/", 1)[1]: v for k, v in stats.items()
+                              if k.startswith("item_dropped/")}
+            row["discovery"] = {k.split("/", 1)[1]: v for k, v in stats.items()
+                                if k.startswith("discovery/")}
+            row["status_counts"] = {k.rsplit("/", 1)[1]: v for k, v in stats.items()
+                                    if k.startswith("downloader/response_status_count/")}
+            row["finish_reason"] = stats.get("finish_reason")
+            # IgnoreRequest is how robots.txt and offsite filtering say no: not an error.
+            errors = sum(v for k, v in stats.items()
+                         if k.startswith(("spider_exceptions/", "downloader/exception_type_count/"))
+                         and not k.endswith("IgnoreRequest") and k != "spider_exceptions/count")
+            row["errors"] = errors
+            outlets[outlet_id] = row
+            if row["finish_reason"] != "finished":
+                failed = True
+                alerts.append(f"{outlet_id}: crawl ended with {row['finish_reason']!r}")
+            if not row["pages_fetched"]:
+                alerts.append(f"{outlet_id}: no page could be fetched")
+            elif not (stats.get("discovery/feed/read") or stats.get("discovery/sitemap/read")
+                      or stats.get("discovery/section/pages")):
+                alerts.append(f"{outlet_id}: no feed, sitemap or section page could be read")
+            for kind in ("feed", "sitemap"):
+                if stats.get(f"discovery/{kind}/malformed"):
+                    alerts.append(f"{outlet_id}: {stats[f'discovery/{kind}/malformed']} "
+                                  f"malformed {kind}(s)")
+            if errors:
+                alerts.append(f"{outlet_id}: {errors} download or spider error(s)")
+            server_errors = sum(v for k, v in row["status_counts"].items() if k.startswith("5"))
+            if server_errors:
+                alerts.append(f"{outlet_id}: {server_errors} server error response(s)")
+        code = 1 if failed else (3 if alerts else 0)
+        return {
+            "run_id": self.run_id, "command": "crawl",
+            "since": since.isoformat() if since else None,
+            "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "data_dir": str(self.data_dir), "outlets": outlets, "alerts": alerts,
+            "exit_code": code,
+        }
+
+    @staticmethod
+    def summary(report: dict[str, Any]) -> str:
+        rows = [("outlet", "pages fetched", "articles kept", "dropped", "skipped unrelated")]
+        for outlet_id, row in report["outlets"].items():
+            rows.append((outlet_id, str(row["pages_fetched"]), str(row["articles_kept"]),
+                         str(row["articles_dropped"]),
+                         str(row["discovery"].get("skipped/not_about_syria", 0))))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(c.rjust(w) if i else c.ljust(w)
+                           for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows]
+        total_pages = sum(r["pages_fetched"] for r in report["outlets"].values())
+        total_kept = sum(r["articles_kept"] for r in report["outlets"].values())
+        lines.append(f"total: {total_pages} pages fetched, {total_kept} articles kept; "
+                     f"report {report.get('report')}")
+        lines += [f"ALERT: {a}" for a in report["alerts"]]
+        return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Item pipelines, one concern each, wired in ``crawler.settings.ITEM_PIPELINES``."""

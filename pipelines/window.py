@@ -1,0 +1,44 @@
+"""Drops articles published before the crawl's since-date.
+
+Reads the spider's ``since`` argument.  Undated articles are kept and counted
+(``window/undated``): a missing date is not a reason to lose an article.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+class DateWindowPipeline:
+    def __init__(self, stats: StatsCollector, since: datetime | None) -> None:
+        self.stats = stats
+        self.since = since
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DateWindowPipeline:
+        assert crawler.stats is not None
+        pipeline = cls(crawler.stats, None)
+        crawler.signals.connect(pipeline._spider_opened, signal="spider_opened")
+        return pipeline
+
+    def _spider_opened(self, spider: Any) -> None:
+        self.since = getattr(spider, "since", None)
+
+    def process_item(self, item: Any) -> Any:
+        published = ItemAdapter(item).get("published")
+        if not published:
+            self.stats.inc_value("window/undated")
+            return item
+        if self.since and datetime.fromisoformat(published) < self.since:
+            self.stats.inc_value("item_dropped/before_since")
+            raise DropItem(f"published {published}, before {self.since.isoformat()}")
+        return item

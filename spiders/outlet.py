@@ -1,0 +1,237 @@
+"""The generic outlet spider: one class, one subclass per registry entry.
+
+Discovery runs from the outlet's feeds, sitemaps and Syria section pages.
+Feed and sitemap entries older than ``since`` are skipped, and so are entries
+whose title, summary and keywords show no Syria term (unless the source or the
+outlet is all about Syria, or ``DISCOVERY_SKIP_UNRELATED`` is off); section
+pages are taken whole, followed through their pagination up to ``max_pages``.
+
+Spider arguments: ``since`` (a date, ISO 8601), ``max_pages`` (section depth).
+Settings read: ``SECTION_MAX_PAGES``, ``DISCOVERY_SKIP_UNRELATED``,
+``SITEMAP_MAX_SIZE``, ``CONTACT_URL``, ``USER_AGENT_TEMPLATE``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import scrapy
+from dateutil import parser as dateparser
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.settings import BaseSettings
+from scrapy.utils.gz import gunzip, gzip_magic_number
+
+from crawler import __version__, relevance
+from crawler.discovery import DiscoveryError, Listing, read_feed, read_sitemap
+from crawler.extract import extract_article
+from crawler.items import ArticleLoader
+from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
+
+logger = logging.getLogger(__name__)
+
+
+def parse_since(value: str | datetime | None) -> datetime | None:
+    """A since-date argument to an aware datetime (UTC when no offset is given)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = dateparser.isoparse(value)
+        except ValueError:
+            raise ValueError(f"since: not an ISO 8601 date: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class OutletSpider(scrapy.Spider):
+    """Crawls one outlet of the registry; see :meth:`for_outlet`."""
+
+    outlet: ClassVar[Outlet]
+
+    @classmethod
+    def for_outlet(cls, outlet: Outlet) -> type[OutletSpider]:
+        """The spider class of one outlet, named after its id."""
+        clsname = "".join(p.capitalize() for p in outlet.id.split("-")) + "Spider"
+        return type(clsname, (cls,), {
+            "name": outlet.id, "outlet": outlet,
+            "allowed_domains": list(outlet.allowed_domains),
+            "__module__": cls.__module__,
+            "__doc__": f"{outlet.name} ({outlet.language}), {outlet.base_url}",
+        })
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if getattr(cls, "outlet", None) is not None and cls.outlet.download_delay is not None:
+            settings.set("DOWNLOAD_DELAY", cls.outlet.download_delay, priority="spider")
+        if settings.getpriority("USER_AGENT") in (None, 0, 10, 20):
+            # Named after the project with a contact URL, as crawler etiquette asks.
+            settings.set("USER_AGENT", settings.get("USER_AGENT_TEMPLATE").format(
+                version=__version__, contact=settings.get("CONTACT_URL")), priority="project")
+
+    def __init__(self, since: str | None = None, max_pages: str | int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.since = parse_since(since)
+        self.max_pages = int(max_pages) if max_pages not in (None, "") else None
+
+    # -- discovery -------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for req in self.start_requests():
+            yield req
+
+    def start_requests(self) -> Iterator[scrapy.Request]:
+        for feed in self.outlet.feeds:
+            yield scrapy.Request(feed.url, self.parse_feed, cb_kwargs={"source": feed},
+                                 priority=10, dont_filter=True)
+        for sm in self.outlet.sitemaps:
+            yield scrapy.Request(sm.url, self.parse_sitemap, cb_kwargs={"source": sm},
+                                 priority=10, dont_filter=True)
+        for section in self.outlet.sections:
+            yield scrapy.Request(section.url, self.parse_section,
+                                 cb_kwargs={"section": section, "page": 1},
+                                 priority=10, dont_filter=True)
+
+    def _stat(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
+    def _take(self, listing: Listing, source: Source, kind: str,
+              via: str) -> scrapy.Request | None:
+        """A request for a listed article, or None when the listing says skip it."""
+        url = listing.url
+        if not self.outlet.is_article(url):
+            self._stat(f"discovery/{kind}/not_article")
+            return None
+        if self.since and listing.date and listing.date < self.since:
+            self._stat("discovery/skipped/before_since")
+            return None
+        if (listing.title and not (source.syria or self.outlet.all_syria)
+                and self.settings.getbool("DISCOVERY_SKIP_UNRELATED")
+                and not relevance.mentions(listing.headline_text())):
+            self._stat("discovery/skipped/not_about_syria")
+            logger.debug("Skipped before fetching, not about Syria: %s (%r)", url, listing.title)
+            return None
+        self._stat(f"discovery/{kind}/listed")
+        return self._article_request(url, {
+            "kind": kind, "source": via, "title": listing.title,
+            "date": listing.date.isoformat() if listing.date else None,
+        })
+
+    def _article_request(self, url: str, discovery: dict[str, Any]) -> scrapy.Request:
+        return scrapy.Request(url, self.parse_article, cb_kwargs={"discovery": discovery})
+
+    def parse_feed(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        try:
+            listings = read_feed(response.body, response.url,
+                                 response.headers.get("Content-Type", b"").decode("latin-1"))
+        except DiscoveryError as exc:
+            self._stat("discovery/feed/malformed")
+            logger.error("%s", exc)
+            return
+        self._stat("discovery/feed/read")
+        for listing in listings:
+            req = self._take(listing, source, "feed", response.url)
+            if req is not None:
+                yield req
+
+    def _sitemap_body(self, response: Response) -> bytes | None:
+        if gzip_magic_number(response):
+            max_size = self.settings.getint("SITEMAP_MAX_SIZE")
+            try:
+                return gunzip(response.body, max_size=max_size)
+            except ValueError:
+                logger.error("Sitemap %s is larger than SITEMAP_MAX_SIZE=%d once decompressed",
+                             response.url, max_size)
+            except OSError as exc:
+                logger.error("Sitemap %s is not valid gzip: %s", response.url, exc)
+            return None
+        return response.body
+
+    def parse_sitemap(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        body = self._sitemap_body(response)
+        if body is None:
+            self._stat("discovery/sitemap/malformed")
+            return
+        try:
+            sitemap = read_sitemap(body, response.url)
+        except DiscoveryError as exc:
+            self._stat("discovery/sitemap/malformed")
+            logger.error("%s", exc)
+            return
+        self._stat("discovery/sitemap/read")
+        for listing in sitemap.entries:
+            if sitemap.kind == "sitemapindex":
+                if self.since and listing.date and listing.date < self.since:
+                    self._stat("discovery/skipped/before_since")
+                    continue
+                yield response.follow(listing.url, self.parse_sitemap,
+                                      cb_kwargs={"source": source}, priority=10)
+                continue
+            req = self._take(listing, source, "sitemap", response.url)
+            if req is not None:
+                yield req
+
+    def parse_section(self, response: Response, section: Section,
+                      page: int) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            logger.error("Section page %s is not HTML (%s)", response.url,
+                         response.headers.get("Content-Type"))
+            return
+        self._stat("discovery/section/pages")
+        extractor = LinkExtractor(
+            allow=self.outlet.article_pattern.pattern,
+            deny=self.outlet.exclude_pattern.pattern if self.outlet.exclude_pattern else (),
+            allow_domains=self.outlet.allowed_domains,
+            restrict_css=section.links or (),
+            unique=True,
+        )
+        for link in extractor.extract_links(response):
+            self._stat("discovery/section/listed")
+            yield self._article_request(link.url, {
+                "kind": "section", "source": response.url, "title": link.text.strip() or None,
+                "date": None,
+            })
+        max_pages = self.max_pages or section.max_pages or self.settings.getint(
+            "SECTION_MAX_PAGES", DEFAULT_MAX_PAGES)
+        nxt = response.css(section.next).get()
+        if nxt and page < max_pages:
+            yield response.follow(nxt.strip(), self.parse_section,
+                                  cb_kwargs={"section": section, "page": page + 1}, priority=10)
+
+    # -- articles --------------------------------------------------------
+
+    def parse_article(self, response: Response, discovery: dict[str, Any]) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            self._stat("article/dropped/not_html")
+            logger.warning("Article %s is not HTML (%s); archived, not extracted", response.url,
+                           response.headers.get("Content-Type"))
+            return
+        try:
+            fields = extract_article(response.text, response.url)
+        except Exception:
+            # A page that breaks the extractor must not stop the crawl; it is counted.
+            self._stat("article/dropped/extraction_error")
+            logger.exception("Extraction failed for %s", response.url)
+            return
+        loader = ArticleLoader(response=response, timezone=self.outlet.timezone)
+        loader.add_value("url", response.url)
+        loader.add_value("outlet", self.outlet.id)
+        for name, value in fields.items():
+            loader.add_value(name, value)
+        loader.add_value("language", self.outlet.language)
+        loader.add_value("published", discovery.get("date"))
+        body = loader.get_output_value("body") or []
+        text = "\n\n".join(body)
+        loader.add_value("text", text)
+        loader.add_value("word_count", len(text.split()))
+        loader.add_value("fetched_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        loader.add_value("status", response.status)
+        loader.add_value("discovery", discovery)
+        yield loader.load_item()
