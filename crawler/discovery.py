@@ -13,6 +13,7 @@ import calendar
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 import feedparser
 from dateutil import parser as dateparser
@@ -56,23 +57,23 @@ def read_feed(body: bytes, url: str, content_type: str | None = None) -> list[Li
     """Entries of an RSS or Atom feed."""
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(body, response_headers=headers)
-    if parsed.bozo and not parsed.entries:
-        raise DiscoveryError(f"{url}: not a readable feed: {parsed.get('bozo_exception')}")
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        reason = parsed.get("bozo_exception") or "no RSS or Atom document found"
+        raise DiscoveryError(f"{url}: not a readable feed: {reason}")
     if parsed.bozo:
         logger.warning("Feed %s parsed with errors: %s", url, parsed.get("bozo_exception"))
     out = []
     for entry in parsed.entries:
-        link = entry.get("link")
-        if not link:
+        link = urljoin(url, entry.get("link") or "")
+        if not link.startswith(("http://", "https://")):
             continue
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        date = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
-        updated = entry.get("updated_parsed")
-        if updated:
-            date = max(date, datetime.fromtimestamp(calendar.timegm(updated), UTC)) \
-                if date else datetime.fromtimestamp(calendar.timegm(updated), UTC)
+        # dict.get: FeedParserDict maps a missing published date to the updated one
+        # with a deprecation warning; both are read explicitly here.
+        dates = [datetime.fromtimestamp(calendar.timegm(stamp), UTC)
+                 for stamp in (dict.get(entry, "published_parsed"),
+                               dict.get(entry, "updated_parsed")) if stamp]
         out.append(Listing(
-            url=link, title=entry.get("title"), date=date,
+            url=link, title=entry.get("title"), date=max(dates) if dates else None,
             keywords=[t.get("term") for t in entry.get("tags", []) if t.get("term")],
             summary=entry.get("summary"),
         ))
