@@ -42,6 +42,7 @@ class Article(scrapy.Item):
     fetched_at = scrapy.Field()
     status = scrapy.Field()
     discovery = scrapy.Field()
+    warc = scrapy.Field()
 
 
 def clean_text(value: Any) -> str | None:
@@ -96,3 +97,4 @@ class ArticleLoader(ItemLoader):
     word_count_in = Identity()
     status_in = Identity()
     discovery_in = Identity()
+    warc_in = Identity()

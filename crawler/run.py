@@ -70,6 +70,7 @@ class CrawlRun:
         settings = get_project_settings()
         items = self.data_dir / "items"
         settings.set("DATA_DIR", str(self.data_dir), priority="cmdline")
+        settings.set("CRAWL_ID", f"syria-archive-{self.run_id}", priority="cmdline")
         settings.set("FEEDS", {
             str(items / f"%(name)s-{self.run_id}.jsonl"): {
                 "format": "jsonlines", "encoding": "utf8", "store_empty": False},
@@ -136,6 +137,11 @@ class CrawlRun:
                                 if k.startswith("discovery/")}
             row["status_counts"] = {k.rsplit("/", 1)[1]: v for k, v in stats.items()
                                     if k.startswith("downloader/response_status_count/")}
+            row["warc"] = {
+                "files": stats.get("warc/files", 0), "bytes": stats.get("warc/bytes", 0),
+                "records": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
+                            if k.startswith("warc/records/")},
+            }
             row["finish_reason"] = stats.get("finish_reason")
             # IgnoreRequest is how robots.txt and offsite filtering say no: not an error.
             errors = sum(v for k, v in stats.items()
@@ -172,11 +178,13 @@ class CrawlRun:
 
     @staticmethod
     def summary(report: dict[str, Any]) -> str:
-        rows = [("outlet", "pages fetched", "articles kept", "dropped", "skipped unrelated")]
+        rows = [("outlet", "pages fetched", "articles kept", "dropped", "skipped unrelated",
+                 "WARC records", "WARC bytes")]
         for outlet_id, row in report["outlets"].items():
             rows.append((outlet_id, str(row["pages_fetched"]), str(row["articles_kept"]),
                          str(row["articles_dropped"]),
-                         str(row["discovery"].get("skipped/not_about_syria", 0))))
+                         str(row["discovery"].get("skipped/not_about_syria", 0)),
+                         str(sum(row["warc"]["records"].values())), str(row["warc"]["bytes"])))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.rjust(w) if i else c.ljust(w)
                            for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows]

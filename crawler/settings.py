@@ -44,6 +44,20 @@ TELNETCONSOLE_ENABLED = False
 # -- data directory -------------------------------------------------------
 DATA_DIR = os.environ.get("SYRIA_ARCHIVE_DATA", "data")
 
+# -- WARC capture: every response, next to the downloader -------------------
+DOWNLOADER_MIDDLEWARES = {
+    "archive.recorder.WarcRecorder": 990,
+}
+CRAWL_ID = ""
+WARC_ENABLED = True
+WARC_DIR = ""  # default: DATA_DIR/warc
+WARC_PREFIX = "syria-archive"
+WARC_MAX_SIZE = 1024**3
+WARC_GZIP_LEVEL = 6
+WARC_REVISITS = True
+WARC_DIGESTS = ""  # default: DATA_DIR/state/digests.sqlite3
+WARC_OPERATOR = os.environ.get("SYRIA_ARCHIVE_OPERATOR", "")
+
 # -- item pipelines, in order ---------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.window.DateWindowPipeline": 200,

@@ -234,4 +234,5 @@ class OutletSpider(scrapy.Spider):
         loader.add_value("fetched_at", datetime.now(UTC).isoformat(timespec="seconds"))
         loader.add_value("status", response.status)
         loader.add_value("discovery", discovery)
+        loader.add_value("warc", response.meta.get("warc"))
         yield loader.load_item()

@@ -1,0 +1,204 @@
+"""WARC capture: a downloader middleware placed next to the downloader.
+
+Every response the crawler receives (robots.txt, redirects, feeds, sitemaps,
+section pages, articles, 4xx and 5xx) is written with its request as a WARC/1.1
+``request``/``response`` pair, the body exactly as received (still
+content-encoded), or as a ``revisit`` record when its payload digest was
+archived before (this run or an earlier one).  Each extracted article is
+written as a ``metadata`` record that refers to its response record.
+Responses replayed from Scrapy's HTTP cache are not captures and are skipped.
+
+The record's place (file, offset, length, record id) is put in
+``request.meta["warc"]`` so the spider can keep it with the article.
+
+Settings read: ``WARC_ENABLED``, ``WARC_DIR`` (default ``DATA_DIR/warc``),
+``WARC_PREFIX``, ``WARC_MAX_SIZE``, ``WARC_GZIP_LEVEL``, ``WARC_REVISITS``,
+``WARC_DIGESTS`` (default ``DATA_DIR/state/digests.sqlite3``),
+``WARC_OPERATOR``, ``CONTACT_URL``, ``ROBOTSTXT_OBEY``, ``CRAWL_ID``.
+Stats: ``warc/records/<type>``, ``warc/bytes``, ``warc/files``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from http import HTTPStatus
+from importlib.metadata import version
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from scrapy.statscollectors import StatsCollector
+from warcio.recordloader import ArcWarcRecordLoader
+from warcio.utils import Digester
+
+from archive.digests import DigestStore, SqliteDigestStore
+from archive.writer import RotatingWarcWriter, repair_orphans
+from crawler import __version__
+
+logger = logging.getLogger(__name__)
+
+# Request headers that carry credentials never reach a WARC.
+SECRET_HEADERS = frozenset({b"Authorization", b"Proxy-Authorization", b"Cookie"})
+# Scrapy hands over de-chunked bodies: the header is kept under another name.
+HOP_HEADERS = {b"Transfer-Encoding": b"X-Archive-Orig-Transfer-Encoding"}
+
+
+def payload_digest(body: bytes) -> str:
+    digester = Digester("sha1")
+    digester.update(body)
+    return str(digester)
+
+
+def _header_lines(headers: Any, rename: dict[bytes, bytes] | None = None,
+                  drop: frozenset[bytes] = frozenset()) -> bytes:
+    lines = []
+    for name, values in headers.items():
+        if name in drop:
+            continue
+        name = (rename or {}).get(name, name)
+        for value in values:
+            lines.append(name + b": " + value.replace(b"\r", b"").replace(b"\n", b" "))
+    return b"".join(line + b"\r\n" for line in lines)
+
+
+def raw_request(request: Request) -> bytes:
+    parts = urlsplit(request.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    head = f"{request.method} {target} HTTP/1.1\r\n".encode("latin-1")
+    host = b"Host: " + (parts.netloc.encode("idna") if parts.netloc else b"") + b"\r\n"
+    return head + host + _header_lines(request.headers, drop=SECRET_HEADERS) + b"\r\n" \
+        + (request.body or b"")
+
+
+def raw_response_head(response: Response) -> bytes:
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    protocol = response.protocol or "HTTP/1.1"
+    head = f"{protocol} {response.status} {reason}".rstrip() + "\r\n"
+    return head.encode("latin-1") + _header_lines(response.headers, rename=HOP_HEADERS) + b"\r\n"
+
+
+class WarcRecorder:
+    """Builds the records of each exchange and hands them to the rotating writer."""
+
+    def __init__(self, writer: RotatingWarcWriter, digests: DigestStore | None,
+                 stats: StatsCollector) -> None:
+        self.writer = writer
+        self.digests = digests
+        self.stats = stats
+        self.builder = writer.builder
+        self.loader = ArcWarcRecordLoader()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcRecorder:
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC_ENABLED is off")
+        assert crawler.stats is not None
+        data = Path(settings.get("DATA_DIR", "data"))
+        directory = Path(settings.get("WARC_DIR") or data / "warc")
+        spider_name = getattr(crawler.spidercls, "name", None) or "crawl"
+        outlet = getattr(crawler.spidercls, "outlet", None)
+        info = {
+            "software": f"syria-archive/{__version__} (Scrapy {scrapy.__version__}, "
+                        f"warcio {version('warcio')})",
+            "isPartOf": settings.get("CRAWL_ID") or spider_name,
+            "outlet": f"{outlet.id} {outlet.base_url}" if outlet else spider_name,
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "operator": settings.get("WARC_OPERATOR") or None,
+            "contact": settings.get("CONTACT_URL") or None,
+            "http-header-user-agent": settings.get("USER_AGENT"),
+            "description": "News coverage of Syria, archived by syria-archive",
+        }
+        repaired = repair_orphans(directory) if directory.is_dir() else []
+        for path in repaired:
+            logger.warning("Repaired WARC %s left open by a crashed run", path)
+        writer = RotatingWarcWriter(
+            directory, f"{settings.get('WARC_PREFIX', 'syria-archive')}-{spider_name}", info,
+            max_size=settings.getint("WARC_MAX_SIZE", 1024**3),
+            gzip_level=settings.getint("WARC_GZIP_LEVEL", 6))
+        digests = None
+        if settings.getbool("WARC_REVISITS", True):
+            digests = SqliteDigestStore(
+                Path(settings.get("WARC_DIGESTS") or data / "state" / "digests.sqlite3"))
+        recorder = cls(writer, digests, crawler.stats)
+        crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    # -- downloader middleware --------------------------------------------
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "cached" in response.flags:
+            return response
+        request.meta["warc"] = self.capture(request, response).as_dict()
+        return response
+
+    def capture(self, request: Request, response: Response) -> Any:
+        date = self.builder.curr_warc_date()
+        url = response.url
+        body = response.body
+        head = raw_response_head(response)
+        digest = payload_digest(body)
+        warc_headers = {"WARC-Date": date}
+        if response.ip_address is not None and not request.meta.get("proxy"):
+            # Through a proxy the peer is the proxy, not the outlet: left out.
+            warc_headers["WARC-IP-Address"] = str(response.ip_address)
+        earlier = self.digests.get(digest) if (self.digests is not None and body) else None
+        if earlier is not None:
+            http_headers = self.loader.load_http_headers("revisit", url, BytesIO(head), len(head))
+            record = self.builder.create_revisit_record(
+                url, digest, earlier[0], earlier[1], http_headers=http_headers,
+                warc_headers_dict=warc_headers)
+        else:
+            payload = head + body
+            record = self.builder.create_warc_record(
+                url, "response", payload=BytesIO(payload), length=len(payload),
+                warc_headers_dict=warc_headers)
+        request_payload = raw_request(request)
+        req_record = self.builder.create_warc_record(
+            url, "request", payload=BytesIO(request_payload), length=len(request_payload),
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To":
+                               record.rec_headers.get_header("WARC-Record-ID")})
+        place, req_place = self.writer.write(record, req_record)
+        if earlier is None and self.digests is not None and body:
+            self.digests.add(digest, url, date)
+        self.stats.inc_value(f"warc/records/{record.rec_type}")
+        self.stats.inc_value("warc/records/request")
+        self.stats.inc_value("warc/bytes", place.length + req_place.length)
+        return place
+
+    # -- signals -------------------------------------------------------------
+
+    def item_scraped(self, item: Any, response: Response) -> None:
+        """The cleaned article as a ``metadata`` record referring to its response."""
+        adapter = ItemAdapter(item)
+        refers_to = (adapter.get("warc") or {}).get("record_id")
+        if not refers_to:
+            return
+        payload = json.dumps(adapter.asdict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        record = self.builder.create_warc_record(
+            adapter.get("url") or response.url, "metadata", payload=BytesIO(payload),
+            length=len(payload), warc_content_type="application/json",
+            warc_headers_dict={"WARC-Refers-To": refers_to})
+        place, = self.writer.write(record)
+        self.stats.inc_value("warc/records/metadata")
+        self.stats.inc_value("warc/bytes", place.length)
+
+    def spider_closed(self) -> None:
+        self.writer.close()
+        self.stats.set_value("warc/files", len(self.writer.closed_files))
+        self.stats.set_value("warc/finished", datetime.now(UTC).isoformat(timespec="seconds"))
+        if isinstance(self.digests, SqliteDigestStore):
+            self.digests.close()
