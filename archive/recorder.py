@@ -41,7 +41,7 @@ from warcio.recordloader import ArcWarcRecordLoader
 from warcio.utils import Digester
 
 from archive.digests import DigestStore, SqliteDigestStore
-from archive.writer import RotatingWarcWriter, repair_orphans
+from archive.writer import Location, RotatingWarcWriter, repair_orphans
 from crawler import __version__
 
 logger = logging.getLogger(__name__)
@@ -142,10 +142,13 @@ class WarcRecorder:
     def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags:
             return response
-        request.meta["warc"] = self.capture(request, response).as_dict()
+        place, revisit_of = self.capture(request, response)
+        request.meta["warc"] = {**place.as_dict(), "revisit_of": revisit_of}
         return response
 
-    def capture(self, request: Request, response: Response) -> Any:
+    def capture(self, request: Request, response: Response) -> tuple[Location, str | None]:
+        """Write the exchange; return the response (or revisit) record's place and,
+        for a revisit, the URL of the capture it refers to."""
         date = self.builder.curr_warc_date()
         url = response.url
         body = response.body
@@ -177,15 +180,17 @@ class WarcRecorder:
         self.stats.inc_value(f"warc/records/{record.rec_type}")
         self.stats.inc_value("warc/records/request")
         self.stats.inc_value("warc/bytes", place.length + req_place.length)
-        return place
+        return place, earlier[0] if earlier is not None else None
 
     # -- signals -------------------------------------------------------------
 
     def item_scraped(self, item: Any, response: Response) -> None:
         """The cleaned article as a ``metadata`` record referring to its response."""
         adapter = ItemAdapter(item)
-        refers_to = (adapter.get("warc") or {}).get("record_id")
-        if not refers_to:
+        warc = adapter.get("warc") or {}
+        refers_to = warc.get("record_id")
+        if not refers_to or warc.get("revisit_of") == adapter.get("url"):
+            # The same page, unchanged: the article record written with the original stands.
             return
         payload = json.dumps(adapter.asdict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
         record = self.builder.create_warc_record(

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from crawler.registry import RegistryError
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ALERTS, EXIT_LOCKED = 0, 1, 2, 3, 75
 
 
@@ -85,6 +87,33 @@ def cmd_mirror(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from archive.wacz import WaczError, create_wacz, validate_wacz
+
+    data = _data_dir(args)
+    warcs = [Path(w) for w in args.warcs] or sorted((data / "warc").glob("*.warc.gz"))
+    if args.outlet:
+        warcs = [w for w in warcs if f"-{args.outlet}-" in w.name]
+    missing = [str(w) for w in warcs if not w.is_file()]
+    if missing:
+        raise UsageError(f"no such WARC file: {', '.join(missing)}")
+    if not warcs:
+        raise UsageError(f"no finished WARC files in {data / 'warc'}")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    output = Path(args.output) if args.output else data / "wacz" / f"syria-archive-{stamp}.wacz"
+    try:
+        pages = create_wacz(warcs, output, title=args.title)
+        validate_wacz(output)
+    except WaczError as exc:
+        print(f"syria-archive wacz: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{output}: {len(warcs)} WARC file(s), {pages} article page(s), "
+          f"{output.stat().st_size} bytes, valid WACZ")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", metavar="DIR",
@@ -127,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--log", metavar="FILE", help="append one JSON line per request to FILE")
     p.set_defaults(func=cmd_mirror)
+
+    p = sub.add_parser(
+        "wacz", parents=[common], help="package WARCs as a WACZ for ReplayWeb.page",
+        description="Package WARC files (default: every finished WARC in DATA/warc) into one "
+                    "WACZ with a page per archived article (title and full text, from the "
+                    "WARCs' metadata records), then validate it. Open the result in "
+                    "ReplayWeb.page or any WACZ reader.")
+    p.add_argument("warcs", nargs="*", metavar="WARC", help="WARC files to package")
+    p.add_argument("--outlet", help="only the WARC files of this outlet")
+    p.add_argument("-o", "--output", metavar="FILE.wacz",
+                   help="where to write (default DATA/wacz/syria-archive-TIMESTAMP.wacz)")
+    p.add_argument("--title", default="Syria news coverage", help="the collection's title")
+    p.set_defaults(func=cmd_wacz)
     return parser
 
 
@@ -136,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except UsageError as exc:
+    except (UsageError, RegistryError) as exc:
         print(f"syria-archive {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
