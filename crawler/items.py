@@ -43,6 +43,7 @@ class Article(scrapy.Item):
     status = scrapy.Field()
     discovery = scrapy.Field()
     warc = scrapy.Field()
+    previous_version = scrapy.Field()
 
 
 def clean_text(value: Any) -> str | None:
@@ -98,3 +99,4 @@ class ArticleLoader(ItemLoader):
     status_in = Identity()
     discovery_in = Identity()
     warc_in = Identity()
+    previous_version_in = Identity()

@@ -137,6 +137,8 @@ class CrawlRun:
                                 if k.startswith("discovery/")}
             row["status_counts"] = {k.rsplit("/", 1)[1]: v for k, v in stats.items()
                                     if k.startswith("downloader/response_status_count/")}
+            row["incremental"] = {k.split("/", 1)[1]: v for k, v in stats.items()
+                                  if k.startswith("incremental/")}
             row["warc"] = {
                 "files": stats.get("warc/files", 0), "bytes": stats.get("warc/bytes", 0),
                 "records": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
@@ -179,11 +181,12 @@ class CrawlRun:
     @staticmethod
     def summary(report: dict[str, Any]) -> str:
         rows = [("outlet", "pages fetched", "articles kept", "dropped", "skipped unrelated",
-                 "WARC records", "WARC bytes")]
+                 "skipped archived", "WARC records", "WARC bytes")]
         for outlet_id, row in report["outlets"].items():
             rows.append((outlet_id, str(row["pages_fetched"]), str(row["articles_kept"]),
                          str(row["articles_dropped"]),
                          str(row["discovery"].get("skipped/not_about_syria", 0)),
+                         str(row["incremental"].get("skipped", 0)),
                          str(sum(row["warc"]["records"].values())), str(row["warc"]["bytes"])))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.rjust(w) if i else c.ljust(w)

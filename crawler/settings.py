@@ -44,6 +44,13 @@ TELNETCONSOLE_ENABLED = False
 # -- data directory -------------------------------------------------------
 DATA_DIR = os.environ.get("SYRIA_ARCHIVE_DATA", "data")
 
+# -- incremental crawls: article pages archived before are not fetched again --
+SPIDER_MIDDLEWARES = {
+    "crawler.incremental.IncrementalFetchMiddleware": 600,
+}
+INCREMENTAL_ENABLED = True
+INCREMENTAL_STATE = ""  # default: DATA_DIR/state/fetched.sqlite3
+
 # -- WARC capture: every response, next to the downloader -------------------
 DOWNLOADER_MIDDLEWARES = {
     "archive.recorder.WarcRecorder": 990,

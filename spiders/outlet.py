@@ -125,7 +125,8 @@ class OutletSpider(scrapy.Spider):
         })
 
     def _article_request(self, url: str, discovery: dict[str, Any]) -> scrapy.Request:
-        return scrapy.Request(url, self.parse_article, cb_kwargs={"discovery": discovery})
+        return scrapy.Request(url, self.parse_article, cb_kwargs={"discovery": discovery},
+                              meta={"article": True, "discovery": discovery})
 
     def parse_feed(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
         try:
@@ -235,4 +236,5 @@ class OutletSpider(scrapy.Spider):
         loader.add_value("status", response.status)
         loader.add_value("discovery", discovery)
         loader.add_value("warc", response.meta.get("warc"))
+        loader.add_value("previous_version", response.meta.get("previous_version"))
         yield loader.load_item()

@@ -1,0 +1,137 @@
+"""Incremental crawls: an article page fetched in an earlier run is not fetched again.
+
+A spider middleware in the manner of scrapy-deltafetch.  Article requests
+(``meta["article"]``) whose fingerprint (Scrapy's own request fingerprinter)
+is in the store are dropped, unless the feed or sitemap that listed them now
+gives a later date than the one recorded: such an article is fetched again as
+a new version, and the request carries ``meta["previous_version"]`` (when and
+where the old one was archived).  Feeds, sitemaps, section pages and robots.txt
+are not article requests and are always fetched.  A request can opt out with
+``meta["incremental"] = False``.
+
+Settings read: ``INCREMENTAL_ENABLED``, ``INCREMENTAL_STATE`` (default
+``DATA_DIR/state/fetched.sqlite3``).  Stats: ``incremental/skipped``,
+``incremental/updated``, ``incremental/recorded``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+class FetchedStore:
+    """Article pages fetched before: fingerprint -> URL, listed date, fetch time, record."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS fetched (fp TEXT PRIMARY KEY, url TEXT, "
+                        "listed TEXT, fetched_at TEXT, record_id TEXT)")
+
+    def get(self, fp: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT url, listed, fetched_at, record_id FROM fetched "
+                              "WHERE fp = ?", (fp,)).fetchone()
+        if row is None:
+            return None
+        return {"url": row[0], "listed": row[1], "fetched_at": row[2], "record_id": row[3]}
+
+    def put(self, fp: str, url: str, listed: str | None, fetched_at: str,
+            record_id: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO fetched VALUES (?, ?, ?, ?, ?)",
+                        (fp, url, listed, fetched_at, record_id))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _later(new: str | None, old: str | None) -> bool:
+    if not new:
+        return False
+    if not old:
+        return True
+    try:
+        return datetime.fromisoformat(new) > datetime.fromisoformat(old)
+    except ValueError:
+        return False
+
+
+class IncrementalFetchMiddleware:
+    def __init__(self, store: FetchedStore, stats: StatsCollector, fingerprinter: Any) -> None:
+        self.store = store
+        self.stats = stats
+        self.fingerprinter = fingerprinter
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalFetchMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("INCREMENTAL_ENABLED", True):
+            raise NotConfigured("INCREMENTAL_ENABLED is off")
+        assert crawler.stats is not None
+        path = Path(settings.get("INCREMENTAL_STATE")
+                    or Path(settings.get("DATA_DIR", "data")) / "state" / "fetched.sqlite3")
+        mw = cls(FetchedStore(path), crawler.stats, crawler.request_fingerprinter)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def _fp(self, request: Request) -> str:
+        return self.fingerprinter.fingerprint(request).hex()
+
+    def process_spider_input(self, response: Response) -> None:
+        request = response.request
+        if (request is None or not request.meta.get("article")
+                or request.meta.get("incremental") is False or response.status != 200):
+            return
+        discovery = request.meta.get("discovery") or {}
+        self.store.put(self._fp(request), response.url, discovery.get("date"),
+                       datetime.now(UTC).isoformat(timespec="seconds"),
+                       (request.meta.get("warc") or {}).get("record_id"))
+        self.stats.inc_value("incremental/recorded")
+
+    def _filter(self, request: Any) -> Any:
+        if (not isinstance(request, Request) or not request.meta.get("article")
+                or request.meta.get("incremental") is False):
+            return request
+        old = self.store.get(self._fp(request))
+        if old is None:
+            return request
+        listed = (request.meta.get("discovery") or {}).get("date")
+        # Updated since we last fetched it (a listing date before our fetch is old news).
+        if _later(listed, old["listed"]) and _later(listed, old["fetched_at"]):
+            self.stats.inc_value("incremental/updated")
+            request.meta["previous_version"] = {
+                "fetched_at": old["fetched_at"], "record_id": old["record_id"],
+                "listed": old["listed"]}
+            return request
+        self.stats.inc_value("incremental/skipped")
+        logger.debug("Already archived, not fetched again: %s", request.url)
+        return None
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
+        for r in result:
+            r = self._filter(r)
+            if r is not None:
+                yield r
+
+    async def process_spider_output_async(self, response: Response,
+                                          result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for r in result:
+            r = self._filter(r)
+            if r is not None:
+                yield r
+
+    def spider_closed(self) -> None:
+        self.store.close()
