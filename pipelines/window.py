@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
@@ -27,7 +28,7 @@ class DateWindowPipeline:
     def from_crawler(cls, crawler: Crawler) -> DateWindowPipeline:
         assert crawler.stats is not None
         pipeline = cls(crawler.stats, None)
-        crawler.signals.connect(pipeline._spider_opened, signal="spider_opened")
+        crawler.signals.connect(pipeline._spider_opened, signal=signals.spider_opened)
         return pipeline
 
     def _spider_opened(self, spider: Any) -> None:

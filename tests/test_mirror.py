@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import load_routes, start_mirror
+from w3lib.url import safe_url_string
 
 from crawler.mirror import MirrorError
 from crawler.mirror import load_routes as mirror_routes
@@ -36,7 +37,7 @@ def test_serves_outlet_urls_over_https_through_connect(mirror) -> None:
 def test_windows_1256_pages_are_served_in_that_charset(mirror) -> None:
     outlet = next(o for o in Registry.load() if o.language == "ar")
     route = next(r for r in load_routes(outlet.id) if r.get("charset") == "windows-1256")
-    with opener(mirror.proxy).open(route["url"], timeout=30) as resp:
+    with opener(mirror.proxy).open(safe_url_string(route["url"]), timeout=30) as resp:
         assert "charset=windows-1256" in resp.headers["Content-Type"]
         body = resp.read()
     with pytest.raises(UnicodeDecodeError):
