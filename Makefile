@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test crawl lint clean-venv
+.PHONY: install demo test crawl bench lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 # The real crawl, for a machine with internet: all outlets, polite settings.
 crawl: $(STAMP)
 	$(BIN)/syria-archive crawl $(if $(SINCE),--since $(SINCE))
+
+# Measurements, not tests: they print figures and never fail on a slow machine.
+bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_warc.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy

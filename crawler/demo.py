@@ -59,6 +59,13 @@ def main() -> int:
     finally:
         mirror.terminate()
         mirror.wait(timeout=30)
+    warcs = sorted((data / "warc").glob("*.warc.gz"))
+    total = sum(w.stat().st_size for w in warcs)
+    records = sum(len(w.with_name(w.name.replace(".warc.gz", ".cdxj")).read_text(
+        encoding="utf-8").splitlines()) for w in warcs
+        if w.with_name(w.name.replace(".warc.gz", ".cdxj")).is_file())
+    print(f"WARC: {len(warcs)} files in {data / 'warc'}, {total / 1e6:.2f} MB, "
+          f"{records} indexed records (CDXJ beside each file)")
     print(f"articles: {data / 'items'}  reports: {data / 'reports'}")
     return crawl.returncode
 
