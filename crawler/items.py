@@ -44,6 +44,11 @@ class Article(scrapy.Item):
     discovery = scrapy.Field()
     warc = scrapy.Field()
     previous_version = scrapy.Field()
+    # dedup verdict (pipelines.dedup): "new", "url", "exact" or "near"
+    dedup = scrapy.Field()
+    duplicate_of = scrapy.Field()
+    similarity = scrapy.Field()
+    cluster_id = scrapy.Field()
 
 
 def clean_text(value: Any) -> str | None:
@@ -100,3 +105,4 @@ class ArticleLoader(ItemLoader):
     discovery_in = Identity()
     warc_in = Identity()
     previous_version_in = Identity()
+    similarity_in = Identity()
