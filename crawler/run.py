@@ -71,12 +71,16 @@ class CrawlRun:
         items = self.data_dir / "items"
         settings.set("DATA_DIR", str(self.data_dir), priority="cmdline")
         settings.set("CRAWL_ID", f"syria-archive-{self.run_id}", priority="cmdline")
-        settings.set("FEEDS", {
-            str(items / f"%(name)s-{self.run_id}.jsonl"): {
-                "format": "jsonlines", "encoding": "utf8", "store_empty": False},
-        }, priority="cmdline")
         for name, value in self.overrides.items():
             settings.set(name, value, priority="cmdline")
+        feed: dict[str, Any] = {"format": "jsonlines", "encoding": "utf8", "store_empty": False}
+        if settings.get("DEDUP_EXPORT", "all") == "originals":
+            feed["item_filter"] = "pipelines.dedup.OriginalsOnly"
+        elif settings.get("DEDUP_EXPORT", "all") != "all":
+            raise ValueError(f"DEDUP_EXPORT must be 'all' or 'originals', "
+                             f"not {settings.get('DEDUP_EXPORT')!r}")
+        settings.set("FEEDS", {str(items / f"%(name)s-{self.run_id}.jsonl"): feed},
+                     priority="cmdline")
         return settings
 
     def execute(self) -> dict[str, Any]:
@@ -137,6 +141,8 @@ class CrawlRun:
                                 if k.startswith("discovery/")}
             row["status_counts"] = {k.rsplit("/", 1)[1]: v for k, v in stats.items()
                                     if k.startswith("downloader/response_status_count/")}
+            row["dedup"] = {k.split("/", 1)[1]: v for k, v in stats.items()
+                            if k.startswith("dedup/")}
             row["incremental"] = {k.split("/", 1)[1]: v for k, v in stats.items()
                                   if k.startswith("incremental/")}
             row["warc"] = {

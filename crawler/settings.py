@@ -69,8 +69,39 @@ WARC_OPERATOR = os.environ.get("SYRIA_ARCHIVE_OPERATOR", "")
 ITEM_PIPELINES = {
     "pipelines.window.DateWindowPipeline": 200,
     "pipelines.relevance.RelevancePipeline": 300,
+    "pipelines.catalog.CatalogPipeline": 500,
+    "pipelines.dedup.DedupPipeline": 400,
 }
 RELEVANCE_MIN_BODY_MENTIONS = 2
+DEDUP_ENABLED = True
+DEDUP_THRESHOLD = 0.8  # estimated Jaccard similarity of word 3-shingles
+DEDUP_CONTAINMENT = 0.85  # share of the shorter text found in the other (trimmed copies)
+DEDUP_MIN_WORDS = 50  # shorter texts are matched exactly only
+DEDUP_STATE = ""  # default: DATA_DIR/state/dedup.sqlite3
+DEDUP_EXPORT = "all"  # "all": duplicates exported, flagged; "originals": originals only
+
+CATALOG_ENABLED = True
+CATALOG_PATH = ""  # default: DATA_DIR/state/catalog.sqlite3
+
+# -- S3: the outbox and upload (archive.upload, archive.s3) -----------------
+# Endpoint and credentials only through the standard AWS chain (AWS_ENDPOINT_URL,
+# AWS_PROFILE, environment, instance role), never here.
+EXTENSIONS = {
+    "archive.upload.UploadExtension": 500,
+}
+S3_URI = os.environ.get("SYRIA_ARCHIVE_S3", "")  # s3://bucket/prefix
+S3_STORAGE_CLASS = os.environ.get("SYRIA_ARCHIVE_S3_STORAGE_CLASS", "")  # e.g. STANDARD_IA
+S3_SSE = os.environ.get("SYRIA_ARCHIVE_S3_SSE", "")  # "AES256" or "aws:kms"
+S3_SSE_KMS_KEY_ID = os.environ.get("SYRIA_ARCHIVE_S3_KMS_KEY", "")
+S3_MULTIPART_THRESHOLD = 32 * 1024 * 1024
+S3_MULTIPART_CHUNKSIZE = 32 * 1024 * 1024
+S3_MAX_CONCURRENCY = 10
+S3_MAX_ATTEMPTS = 5  # botocore's standard retry mode
+S3_CONNECT_TIMEOUT = 5.0
+S3_READ_TIMEOUT = 60.0
+S3_UPLOAD_DURING_CRAWL = True  # upload WARCs as they rotate, not only at the end
+S3_DELETE_UPLOADED = False  # delete local WARC/CDXJ once S3 holds them intact
+S3_RESTORE_STATE = True  # fresh machine: fetch catalog and crawl state from S3 first
 
 # -- article export: JSON Lines through Scrapy's feed exports ---------------
 FEEDS = {

@@ -1,0 +1,124 @@
+"""Deduplication: canonical URLs, exact and near-duplicate texts, state across runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import MIRROR_PAGES
+
+from crawler.dedupstore import SqliteDedupStore
+from crawler.similarity import exact_fingerprint, signature
+from crawler.urls import canonical_url, url_key
+from pipelines.dedup import Deduplicator, OriginalsOnly
+
+
+@pytest.mark.parametrize(("url", "declared", "expected"), [
+    ("https://www.middleeasteye.net/amp/news/x-y", None, "https://www.middleeasteye.net/news/x-y"),
+    ("https://www.example.com/news/a.amp", None, "https://www.example.com/news/a"),
+    ("https://www.example.com/news/a?outputType=amp", None, "https://www.example.com/news/a"),
+    ("http://m.example.com/news/a/?utm_source=tw&utm_medium=x&fbclid=1#top", None,
+     "https://example.com/news/a/"),
+    ("https://www.aljazeera.com/news/2026/11/21/x?traffic_source=rss", None,
+     "https://www.aljazeera.com/news/2026/11/21/x"),
+    ("https://sana.sy/en/?p=345678&gclid=9", None, "https://sana.sy/en/?p=345678"),
+    ("https://aawsat.com/سوريا/1", None, "https://aawsat.com/%D8%B3%D9%88%D8%B1%D9%8A%D8%A7/1"),
+    ("https://aawsat.com/%d8%b3%d9%88%d8%b1%d9%8a%d8%a7/1", None,
+     "https://aawsat.com/%D8%B3%D9%88%D8%B1%D9%8A%D8%A7/1"),
+    ("https://www.arabnews.com/node/2625107", "https://www.arabnews.com/node/2625107/middle-east",
+     "https://www.arabnews.com/node/2625107/middle-east"),
+    ("https://x.com/news/1", "https://x.com/", "https://x.com/news/1"),  # home-page canonical
+    ("https://x.com/news/1?amp", "/news/1-slug", "https://x.com/news/1-slug"),
+])
+def test_canonical_url(url: str, declared: str | None, expected: str) -> None:
+    assert canonical_url(url, declared) == expected
+
+
+def test_trailing_slash_is_one_article() -> None:
+    assert url_key(canonical_url("https://npasyria.com/en/123456/")) == \
+        url_key(canonical_url("https://npasyria.com/en/123456"))
+
+
+def paragraphs(outlet: str, count: int) -> list[str]:
+    """Real prose for the tests: the saved pages' own paragraphs."""
+    from crawler.extract import extract_article
+    out: list[str] = []
+    for page in sorted((MIRROR_PAGES / outlet).rglob("*.html")):
+        body = extract_article(page.read_text(encoding="utf-8"), "https://x.example/a")["body"]
+        out += [p for p in body if len(p.split()) > 25]
+    assert len(out) >= count
+    return out[:count]
+
+
+@pytest.fixture
+def dedup(tmp_path: Path) -> Deduplicator:
+    return Deduplicator(SqliteDedupStore(tmp_path / "dedup.sqlite3"))
+
+
+def test_exact_fingerprint_ignores_spacing_punctuation_and_arabic_forms() -> None:
+    assert exact_fingerprint("Aid reaches  Aleppo, officials say.") == \
+        exact_fingerprint("aid reaches aleppo officials say")
+    assert exact_fingerprint("عادَ اللاجئون إلى إدلب") == exact_fingerprint("عاد اللاجئون الى ادلب")
+    assert exact_fingerprint("Aid reaches Aleppo") != exact_fingerprint("Aid reaches Idlib")
+
+
+def test_wire_story_variants_are_near_duplicates(dedup: Deduplicator) -> None:
+    body = paragraphs("newarab", 9)
+    original = "\n\n".join(body)
+    assert dedup.check("https://a.example/wire", original, "a")["dedup"] == "new"
+    new_lead = "\n\n".join(["A desk-written opening paragraph that sets the scene differently, "
+                            "naming the town, the date and the agency before the wire copy "
+                            "continues word for word below it."] + body[1:])
+    trimmed = "\n\n".join(body[:-2])
+    for url, text in (("https://b.example/x", new_lead), ("https://c.example/y", trimmed)):
+        verdict = dedup.check(url, text, "b")
+        assert verdict["dedup"] == "near", verdict
+        assert verdict["duplicate_of"] == "https://a.example/wire"
+        assert verdict["similarity"] >= 0.8
+        assert verdict["cluster_id"] == dedup.store.by_url(url_key("https://a.example/wire")).cluster
+
+
+def test_different_stories_about_the_same_event_are_not_merged(dedup: Deduplicator) -> None:
+    one = "\n\n".join(paragraphs("mee", 6))
+    other = "\n\n".join(paragraphs("almonitor", 6))
+    assert dedup.check("https://a.example/1", one, "a")["dedup"] == "new"
+    assert dedup.check("https://b.example/2", other, "b")["dedup"] == "new"
+
+
+def test_exact_copy_under_another_url_and_same_url_again(dedup: Deduplicator) -> None:
+    text = "\n\n".join(paragraphs("thenational", 5))
+    dedup.check("https://a.example/1", text, "a")
+    exact = dedup.check("https://b.example/copy", text.replace("\n\n", "\n"), "b")
+    assert exact["dedup"] == "exact" and exact["duplicate_of"] == "https://a.example/1"
+    again = dedup.check("https://b.example/copy", text, "b")
+    assert again["dedup"] == "url" and again["duplicate_of"] == "https://a.example/1"
+    slash = dedup.check("https://a.example/1/", text, "a")
+    assert slash["dedup"] == "url"
+    update = dedup.check("https://a.example/1", text + " Updated.", "a", new_version=True)
+    assert update["dedup"] == "new_version" and update["duplicate_of"] is None
+
+
+def test_state_persists_across_runs(tmp_path: Path) -> None:
+    text = "\n\n".join(paragraphs("aljazeera-en", 6))
+    first = SqliteDedupStore(tmp_path / "d.sqlite3")
+    Deduplicator(first).check("https://a.example/1", text, "a")
+    first.close()
+    second = SqliteDedupStore(tmp_path / "d.sqlite3")
+    trimmed = "\n\n".join(text.split("\n\n")[:-1])
+    verdict = Deduplicator(second).check("https://b.example/2", trimmed, "b")
+    assert verdict["dedup"] == "near" and verdict["duplicate_of"] == "https://a.example/1"
+    assert second.clusters()[verdict["cluster_id"]] == 2
+
+
+def test_signature_estimates_jaccard() -> None:
+    a = signature(" ".join(f"w{i}" for i in range(400)))
+    b = signature(" ".join(f"w{i}" for i in range(100, 500)))
+    true_j = 298 / 498  # word 3-shingles shared over their union
+    assert abs(a.jaccard(b) - true_j) < 0.12
+    assert a.containment(b) == pytest.approx(0.75, abs=0.12)
+
+
+def test_originals_only_filter() -> None:
+    keep = OriginalsOnly({})
+    assert keep.accepts({"url": "u", "duplicate_of": None})
+    assert not keep.accepts({"url": "u", "duplicate_of": "https://a.example/1"})
