@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test crawl bench lint clean-venv
+.PHONY: install demo test crawl bench bench-dedup lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ crawl: $(STAMP)
 # Measurements, not tests: they print figures and never fail on a slow machine.
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_warc.py
+
+bench-dedup: $(STAMP)
+	$(BIN)/python tests/bench/bench_dedup.py --sizes 100000,1000000
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy

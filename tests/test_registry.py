@@ -94,15 +94,15 @@ def test_unknown_outlet_lists_the_known_ones() -> None:
         Registry.load()["no-such-outlet"]
 
 
-def readme_outlet_table() -> dict[str, tuple[str, str]]:
+def readme_outlet_table() -> dict[str, tuple[str, str, str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index("<!-- outlets:start -->")
     end = text.index("<!-- outlets:end -->")
     rows = {}
     for line in text[start:end].splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 3 and re.fullmatch(r"`[a-z0-9-]+`", cells[0]):
-            rows[cells[0].strip("`")] = (cells[1], cells[2])
+        if len(cells) >= 4 and re.fullmatch(r"`[a-z0-9-]+`", cells[0]):
+            rows[cells[0].strip("`")] = (cells[1], cells[2], cells[3])
     return rows
 
 
@@ -111,6 +111,7 @@ def test_readme_outlet_table_matches_registry() -> None:
     registry = Registry.load()
     assert set(table) == set(registry.ids()), "README outlet table and registry differ"
     for outlet in registry:
-        name, language = table[outlet.id]
+        name, language, all_syria = table[outlet.id]
         assert outlet.name in name
         assert language == outlet.language
+        assert all_syria == ("yes" if outlet.all_syria else "")
