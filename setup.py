@@ -1,0 +1,4 @@
+from setuptools import setup
+
+# Configuration lives in pyproject.toml; this file lets scrapyd-deploy build an egg.
+setup()
