@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from crawler.registry import RegistryError
 
@@ -114,10 +115,366 @@ def cmd_wacz(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- S3 and research commands (archive.upload, archive.download) ---------------------
+
+def _s3_store(args: argparse.Namespace, required: bool = False) -> Any:
+    from scrapy.utils.project import get_project_settings
+
+    from archive.s3 import S3Config, S3Store
+
+    try:
+        config = S3Config.from_settings(get_project_settings(), uri=args.s3)
+    except ValueError as exc:
+        raise UsageError(f"--s3: {exc}") from None
+    if config is None:
+        if required:
+            raise UsageError("no S3 archive configured: give --s3 s3://bucket/prefix or set "
+                             "SYRIA_ARCHIVE_S3")
+        return None
+    return S3Store(config)
+
+
+def _archive(args: argparse.Namespace) -> Any:
+    from archive.download import Archive
+
+    return Archive(_data_dir(args), None if getattr(args, "local", False) else _s3_store(args))
+
+
+def _date(value: str | None, option: str) -> str | None:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise UsageError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from archive.outbox import Outbox
+    from archive.upload import Uploader, queue_warcs
+
+    store = _s3_store(args, required=True)
+    data = _data_dir(args)
+    with Outbox.for_data(data) as outbox:
+        if args.status:
+            for entry in outbox.pending():
+                print(f"pending  {entry.size:>12}  {entry.key}"
+                      + (f"  ({entry.last_error})" if entry.last_error else ""))
+            counts = outbox.counts()
+            print(f"{counts.get('pending', 0)} pending, {counts.get('uploaded', 0)} uploaded")
+            return EXIT_OK
+        queued = queue_warcs(outbox, data)  # WARCs of crawls that ran without S3
+        uploader = Uploader(store, outbox)
+        requeued = uploader.verify() if args.verify else []
+        result = uploader.flush()
+        pending = outbox.counts().get("pending", 0)
+    print(f"{store.config.uri}: {result.uploaded} file(s) uploaded ({result.bytes} bytes, "
+          f"{result.as_dict()['mb_per_s'] or 0} MB/s), {result.already_there} already there, "
+          f"{result.redone} redone, {len(requeued)} found wrong by --verify, "
+          f"{len(queued)} newly queued, {pending} still pending")
+    for key, error in result.failed.items():
+        print(f"FAILED {key}: {error}", file=sys.stderr)
+    return EXIT_OK if not pending else EXIT_FAILED
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    archive = _archive(args)
+    kinds = tuple(args.kind or ("warc", "articles", "manifest"))
+    files = archive.files(kinds, outlet=args.outlet, since=_date(args.since, "--since"),
+                          until=_date(args.until, "--until"))
+    if args.json:
+        for f in files:
+            print(json.dumps(f.__dict__))
+        return EXIT_OK
+    where = archive.store.config.uri if archive.store else str(archive.data_dir)
+    for f in files:
+        print(f"{f.date or '':10}  {f.kind:8}  {f.outlet or '':14}  {f.size:>12}  {f.key}")
+    runs = [f for f in files if f.kind == "manifest"]
+    print(f"{where}: {len(files)} file(s), {sum(f.size for f in files)} bytes; "
+          f"{len(runs)} run(s)" + (f", latest {runs[-1].key}" if runs else ""))
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    archive = _archive(args)
+    try:
+        catalog = archive.catalog()
+    except FileNotFoundError as exc:
+        print(f"syria-archive search: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        hits = catalog.search(args.words, outlet=args.outlet, language=args.lang,
+                              since=_date(args.since, "--since"),
+                              until=_date(args.until, "--until"), limit=args.limit,
+                              include_duplicates=not args.originals)
+    finally:
+        catalog.close()
+    for hit in hits:
+        if args.json:
+            print(json.dumps(hit.__dict__, ensure_ascii=False))
+            continue
+        flag = f"  [duplicate of {hit.duplicate_of}]" if hit.duplicate_of else ""
+        print(f"{(hit.published or '')[:10]:10}  {hit.outlet:14}  {hit.title}{flag}\n"
+              f"{'':10}  {hit.url}")
+    if not args.json:
+        print(f"{len(hits)} article(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    from archive.download import expected_digests
+    from archive.s3 import IntegrityError
+
+    archive = _archive(args)
+    since, until = _date(args.since, "--since"), _date(args.until, "--until")
+    manifests = archive.manifests()
+    keys = list(args.keys)
+    if args.run:
+        if args.run not in manifests:
+            raise UsageError(f"--run: no manifest for run {args.run!r}")
+        keys += [f["key"] for f in manifests[args.run]["files"]] + [f"manifests/{args.run}.json"]
+    if args.outlet or since or until or args.kind:
+        kinds = tuple(args.kind or ("warc", "cdxj", "articles", "manifest"))
+        keys += [f.key for f in archive.files(kinds, args.outlet, since, until)]
+    if not keys:
+        raise UsageError("name KEYs, a --run, or filters (--outlet, --since, --until, --kind)")
+    digests = expected_digests(manifests)
+    target = Path(args.output)
+    failed = 0
+    for key in dict.fromkeys(keys):
+        expected = digests.get(key)
+        source = "manifest"
+        if expected is None and archive.store is not None and not key.startswith("manifests/"):
+            head = archive.store.head(key) if _plain_key(key) else None
+            expected = ((head or {}).get("Metadata") or {}).get("sha256")
+            source = "object metadata"
+        try:
+            path, fetched = archive.download(key, target, expected,
+                                             progress=not args.no_progress)
+        except (ValueError, FileNotFoundError, IntegrityError) as exc:
+            print(f"syria-archive get: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        check = f"SHA-256 verified against the {source}" if expected else "not verified"
+        print(f"{key} -> {path} ({fetched} bytes fetched, {check})")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _plain_key(key: str) -> bool:
+    from archive.s3 import safe_target
+
+    try:
+        safe_target(Path("/nonexistent-root"), key)
+    except ValueError:
+        return False
+    return True
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from io import BytesIO
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    archive = _archive(args)
+    try:
+        catalog = archive.catalog()
+    except FileNotFoundError as exc:
+        print(f"syria-archive record: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    hit = catalog.find(args.url)
+    catalog.close()
+    if hit is None:
+        print(f"syria-archive record: {args.url} is not in the catalog", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        records = archive.record(hit)
+    except (LookupError, FileNotFoundError) as exc:
+        print(f"syria-archive record: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Each record is a whole gzip member: concatenated, they are a valid WARC.
+        out.write_bytes(b"".join(records.values()))
+        print(f"{out}: {len(records)} record(s) of {hit.url} "
+              f"({hit.warc_file} @ {hit.warc_offset})")
+        return EXIT_OK
+    if "metadata" not in records:
+        record = next(iter(ArchiveIterator(BytesIO(records["response"]))))
+        print(f"{hit.title}\n{hit.url}\n(no metadata record found; the response record is "
+              f"{record.rec_type} {record.rec_headers.get_header('WARC-Record-ID')}; "
+              f"save it with -o FILE.warc.gz)")
+        return EXIT_OK
+    record = next(iter(ArchiveIterator(BytesIO(records["metadata"]))))
+    article = json.loads(record.content_stream().read())
+    if args.json:
+        print(json.dumps(article, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(article.get("title") or "")
+    print(" | ".join(str(v) for v in (article.get("published"), article.get("outlet"),
+                                        ", ".join(article.get("authors") or [])) if v))
+    print(article.get("url"))
+    print()
+    print("\n\n".join(article.get("body") or [article.get("text") or ""]))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from archive.download import article_rows, write_dataset
+
+    archive = _archive(args)
+    since, until = _date(args.since, "--since"), _date(args.until, "--until")
+    rows = article_rows(archive, since, until, args.outlet, args.lang, args.originals)
+    output = Path(args.output or f"syria-articles-{since or 'all'}.{args.format}")
+    write_dataset(rows, output, args.format)
+    dups = sum(1 for r in rows if r["is_duplicate"])
+    print(f"{output}: {len(rows)} article(s), {dups} flagged as duplicates")
+    return EXIT_OK
+
+
+def cmd_presign(args: argparse.Namespace) -> int:
+    from archive.s3 import warc_key
+
+    store = _s3_store(args, required=True)
+    keys = []
+    for arg in args.targets:
+        if arg.startswith(("http://", "https://")):
+            from archive.download import Archive
+
+            catalog = Archive(_data_dir(args), store).catalog()
+            hit = catalog.find(arg)
+            catalog.close()
+            if hit is None or not hit.warc_file:
+                raise UsageError(f"{arg} is not in the catalog")
+            keys.append(warc_key(hit.warc_file))
+        else:
+            keys.append(arg)
+    if args.run:
+        from archive.download import Archive
+
+        manifests = Archive(_data_dir(args), store).manifests()
+        if args.run not in manifests:
+            raise UsageError(f"--run: no manifest for run {args.run!r}")
+        keys += [f["key"] for f in manifests[args.run]["files"]]
+    if not keys:
+        raise UsageError("name KEYs, article URLs or a --run")
+    for key in keys:
+        if store.head(key) is None:
+            print(f"syria-archive presign: no object {key}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{store.presign(key, args.expires)}\t{key}")
+    return EXIT_OK
+
+
+def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "upload", parents=[common], help="send the outbox to S3",
+        description="Upload every file waiting in the outbox (DATA/state/outbox.sqlite3) to "
+                    "the S3 archive: finished WARCs with their CDXJ, run exports, catalog and "
+                    "state snapshots, run manifests. Each object's size and SHA-256 are "
+                    "checked after upload; a file leaves the outbox only once S3 holds it "
+                    "intact. The crawl calls the same code. Exit 1 when files stay pending.")
+    p.add_argument("--status", action="store_true", help="list what is pending; upload nothing")
+    p.add_argument("--verify", action="store_true",
+                   help="first check every uploaded file still on disk against S3 and "
+                        "queue again any that S3 lost or holds wrong")
+    p.set_defaults(func=cmd_upload)
+
+    dates = argparse.ArgumentParser(add_help=False)
+    dates.add_argument("--outlet", help="only this outlet (see `outlets`)")
+    dates.add_argument("--since", metavar="DATE", help="from this date on (YYYY-MM-DD)")
+    dates.add_argument("--until", metavar="DATE", help="up to this date (YYYY-MM-DD)")
+    dates.add_argument("--local", action="store_true",
+                       help="use the local data directory even when S3 is configured")
+
+    p = sub.add_parser(
+        "ls", parents=[common, dates], help="list archives and runs with sizes",
+        description="List the archive's files with date, kind, outlet, size and S3 key: WARCs "
+                    "(by the day they were written), article exports and run manifests. Reads "
+                    "S3 when --s3/SYRIA_ARCHIVE_S3 is set, else the local data directory.")
+    p.add_argument("--kind", action="append", choices=("warc", "cdxj", "articles", "catalog",
+                                                       "manifest", "state"),
+                   help="kinds to list (repeatable; default warc, articles, manifest)")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser(
+        "search", parents=[common, dates], help="find articles in the catalog",
+        description="Search the catalog for articles containing all WORDS (title and text), "
+                    "newest first by relevance; prints date, outlet, title and URL. Arabic is "
+                    "matched normalised (diacritics, alef forms, taa marbuta...) and with the "
+                    "prefixes Arabic attaches: دمشق finds وبدمشق. With S3 configured the "
+                    "catalog is fetched from S3 (cached in DATA/cache/).")
+    p.add_argument("words", nargs="*", metavar="WORD", help="words that must all occur")
+    p.add_argument("--lang", choices=("ar", "en"), help="only articles in this language")
+    p.add_argument("--limit", type=int, default=50, help="at most N articles (default 50)")
+    p.add_argument("--originals", action="store_true", help="leave out duplicates")
+    p.add_argument("--json", action="store_true", help="one JSON object per article")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "get", parents=[common, dates], help="download WARCs, indexes and exports",
+        description="Download archive files into a folder, keeping the S3 layout: named KEYs, "
+                    "the files of a --run, or those matching --outlet/--since/--until/--kind. "
+                    "Shows a progress bar, resumes interrupted downloads (FILE.part), and "
+                    "verifies each file's SHA-256 against the run manifests. A key is never "
+                    "allowed to write outside the folder. Exit 1 when a file failed.")
+    p.add_argument("keys", nargs="*", metavar="KEY", help="S3 keys (as `ls` prints them)")
+    p.add_argument("--run", metavar="RUN", help="every file of this run's manifest")
+    p.add_argument("--kind", action="append", choices=tuple(("warc", "cdxj", "articles",
+                                                             "catalog", "manifest")),
+                   help="kinds to fetch with the filters (default warc, cdxj, articles, "
+                        "manifest)")
+    p.add_argument("-o", "--output", default="syria-archive-download", metavar="DIR",
+                   help="target folder (default ./syria-archive-download)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_get)
+
+    p = sub.add_parser(
+        "record", parents=[common], help="one article's WARC records, by range request",
+        description="Fetch one article's response and metadata records with HTTP Range "
+                    "requests (the catalog's WARC file, offset and length) and print the "
+                    "clean article, or save the records as a small WARC with -o.")
+    p.add_argument("url", metavar="URL", help="the article's URL or canonical URL")
+    p.add_argument("-o", "--output", metavar="FILE.warc.gz", help="save the records here")
+    p.add_argument("--json", action="store_true", help="print the article as JSON")
+    p.add_argument("--local", action="store_true",
+                   help="use the local data directory even when S3 is configured")
+    p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser(
+        "export", parents=[common, dates], help="a research dataset of articles",
+        description="Write the articles of every run (latest capture per URL) as one dataset: "
+                    "JSON Lines, CSV or Parquet, with the dedup verdict (is_duplicate, "
+                    "duplicate_of, cluster_id, similarity) and each article's WARC record.")
+    p.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
+    p.add_argument("--lang", choices=("ar", "en"), help="only articles in this language")
+    p.add_argument("--originals", action="store_true", help="leave out duplicates")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="where to write (default ./syria-articles-SINCE.FORMAT)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "presign", parents=[common], help="time-limited links for sharing",
+        description="Print a presigned HTTPS link per S3 key, per article URL (its WARC "
+                    "file) or per file of a --run, valid for --expires seconds. Anyone with "
+                    "the link can download that one object until it expires.")
+    p.add_argument("targets", nargs="*", metavar="KEY|URL")
+    p.add_argument("--run", metavar="RUN", help="every file of this run's manifest")
+    p.add_argument("--expires", type=int, default=7 * 24 * 3600, metavar="SECONDS",
+                   help="validity (default 7 days, the S3 maximum)")
+    p.set_defaults(func=cmd_presign)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", metavar="DIR",
                         help="data directory (env SYRIA_ARCHIVE_DATA, default ./data)")
+    common.add_argument("--s3", metavar="s3://BUCKET/PREFIX",
+                        help="the S3 archive (env SYRIA_ARCHIVE_S3); endpoint and credentials "
+                             "from the standard AWS variables (AWS_ENDPOINT_URL, AWS_PROFILE...)")
     parser = argparse.ArgumentParser(
         prog="syria-archive",
         description="Crawl Middle East news outlets for coverage of Syria and archive it.",
@@ -169,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write (default DATA/wacz/syria-archive-TIMESTAMP.wacz)")
     p.add_argument("--title", default="Syria news coverage", help="the collection's title")
     p.set_defaults(func=cmd_wacz)
+    _add_research_commands(sub, common)
     return parser
 
 
