@@ -46,6 +46,10 @@ from crawler import __version__
 
 logger = logging.getLogger(__name__)
 
+#: Sent with ``path`` when a WARC file is finished (renamed and indexed), so that
+#: another component (the S3 upload) can take it as the files rotate.
+warc_file_closed = object()
+
 # Request headers that carry credentials never reach a WARC.
 SECRET_HEADERS = frozenset({b"Authorization", b"Proxy-Authorization", b"Cookie"})
 # Scrapy hands over de-chunked bodies: the header is kept under another name.
@@ -127,7 +131,8 @@ class WarcRecorder:
         writer = RotatingWarcWriter(
             directory, f"{settings.get('WARC_PREFIX', 'syria-archive')}-{spider_name}", info,
             max_size=settings.getint("WARC_MAX_SIZE", 1024**3),
-            gzip_level=settings.getint("WARC_GZIP_LEVEL", 6))
+            gzip_level=settings.getint("WARC_GZIP_LEVEL", 6),
+            on_closed=lambda path: crawler.signals.send_catch_log(warc_file_closed, path=path))
         digests = None
         if settings.getbool("WARC_REVISITS", True):
             digests = SqliteDigestStore(

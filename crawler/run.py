@@ -40,8 +40,10 @@ REPORT_STATS = {
 class CrawlRun:
     def __init__(self, data_dir: Path, outlets: list[str] | None = None,
                  since: str | None = None, max_pages: int | None = None,
-                 overrides: dict[str, Any] | None = None) -> None:
+                 overrides: dict[str, Any] | None = None,
+                 urls: list[str] | None = None) -> None:
         self.data_dir = data_dir
+        self.urls = urls or []
         self.outlet_ids = outlets or []
         self.since = since
         self.max_pages = max_pages
@@ -101,6 +103,7 @@ class CrawlRun:
             for sub in ("items", "reports", "logs"):
                 (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
             log_path = self.data_dir / "logs" / f"crawl-{self.run_id}.log"
+            self.restore_state(settings)
             process = CrawlerProcess(settings)
             file_log = logging.FileHandler(log_path, encoding="utf-8")
             file_log.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
@@ -113,11 +116,19 @@ class CrawlRun:
                 crawler = process.create_crawler(outlet_id)
                 crawlers[outlet_id] = crawler
                 process.crawl(crawler, since=since.isoformat() if since else None,
-                              max_pages=self.max_pages)
+                              max_pages=self.max_pages, urls=self.urls or None)
             process.start()
             logging.getLogger().removeHandler(file_log)
             file_log.close()
             report = self.report(crawlers, started, since)
+            report["upload"] = self.upload(settings)
+            if report["upload"].get("pending"):
+                report["alerts"].append(
+                    f"upload: {report['upload']['pending']} file(s) still in the outbox"
+                    + (f" ({report['upload']['unreachable']})"
+                       if report["upload"].get("unreachable") else ""))
+                if report["exit_code"] == 0:
+                    report["exit_code"] = 3
             report["log"] = str(log_path)
             path = self.data_dir / "reports" / f"crawl-{self.run_id}.json"
             path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
@@ -126,6 +137,43 @@ class CrawlRun:
             return report
         finally:
             lock.close()
+
+    def restore_state(self, settings: Any) -> None:
+        """A fresh machine resumes from the state the last run left on S3."""
+        from archive.s3 import S3Config, S3Store
+        from archive.upload import restore_state
+
+        config = S3Config.from_settings(settings)
+        if config is None or not settings.getbool("S3_RESTORE_STATE", True):
+            return
+        try:
+            restore_state(S3Store(config), self.data_dir)
+        except Exception as exc:  # an outage must not stop the crawl
+            logger.warning("Could not restore state from S3: %s", exc)
+
+    def upload(self, settings: Any) -> dict[str, Any]:
+        """Queue the run's files (WARCs with CDXJ, articles, catalog and state
+        snapshots, manifest) in the outbox and, with S3 configured, flush it."""
+        from archive.outbox import Outbox
+        from archive.s3 import S3Config, S3Store
+        from archive.upload import Uploader, queue_run
+
+        config = S3Config.from_settings(settings)
+        with Outbox.for_data(self.data_dir) as outbox:
+            manifest = queue_run(outbox, self.data_dir, self.run_id,
+                                 settings.get("WARC_PREFIX") or "syria-archive",
+                                 settings.getbool("S3_DELETE_UPLOADED", False))
+            section: dict[str, Any] = {
+                "s3": config.uri if config else None,
+                "manifest": str(manifest),
+                "run_files": len(outbox.entries(run_id=self.run_id)),
+            }
+            if config is not None:
+                result = Uploader(S3Store(config), outbox).flush()
+                section.update(result.as_dict())
+            section["pending"] = outbox.counts().get("pending", 0) if config else 0
+            section["queued"] = outbox.counts().get("pending", 0)
+        return section
 
     def report(self, crawlers: dict[str, Any], started: float,
                since: datetime | None) -> dict[str, Any]:

@@ -1,0 +1,226 @@
+"""The catalog: every kept article, where its capture lies, and a word index.
+
+One SQLite file (``DATA/state/catalog.sqlite3``) maps an article to its WARC
+record (file, offset, length, record id) and keeps what researchers filter by
+(outlet, language, title, published, URL, canonical URL) and the dedup verdict
+(``duplicate_of``, ``cluster_id``, ``similarity``).  An FTS5 index holds the
+title and text normalised as :func:`crawler.relevance.normalise_arabic` does,
+plus Arabic words without the clitics written in front of them, so that a
+search for "دمشق" finds "وبدمشق" and one for "حلب" does not find "حلبة".
+
+Settings read: ``CATALOG_ENABLED``, ``CATALOG_PATH`` (default
+``DATA_DIR/state/catalog.sqlite3``), ``CRAWL_ID``.  Stats: ``catalog/added``,
+``catalog/updated``, ``catalog/no_warc``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler.relevance import normalise_arabic
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    canonical_url TEXT,
+    outlet TEXT,
+    language TEXT,
+    title TEXT,
+    published TEXT,
+    fetched_at TEXT,
+    word_count INTEGER,
+    warc_file TEXT,
+    warc_offset INTEGER,
+    warc_length INTEGER,
+    record_id TEXT,
+    revisit_of TEXT,
+    dedup TEXT,
+    duplicate_of TEXT,
+    cluster_id TEXT,
+    similarity REAL,
+    run_id TEXT
+);
+CREATE INDEX IF NOT EXISTS articles_outlet_published ON articles (outlet, published);
+CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
+CREATE INDEX IF NOT EXISTS articles_canonical ON articles (canonical_url);
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
+    title, text, stems, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+COLUMNS = ("url", "canonical_url", "outlet", "language", "title", "published", "fetched_at",
+           "word_count", "warc_file", "warc_offset", "warc_length", "record_id", "revisit_of",
+           "dedup", "duplicate_of", "cluster_id", "similarity", "run_id")
+
+_ARABIC_WORD = re.compile(r"[\u0621-\u064a]+")
+# The clitics Arabic writes in front of a word (as crawler.relevance allows them):
+# conjunction, preposition, article.
+_CLITICS = re.compile(r"^(?:[وف]?[بكل]?(?:ال|ل)|[وف][بكل]?|[بكل])")
+
+
+def stems(text: str) -> str:
+    """The normalised Arabic words of ``text`` that carry clitics, without them."""
+    out = []
+    for word in _ARABIC_WORD.findall(text):
+        bare = _CLITICS.sub("", word)
+        if bare != word and len(bare) >= 3:
+            out.append(bare)
+    return " ".join(out)
+
+
+def fts_query(words: list[str]) -> str:
+    """Words as an FTS5 query: each a quoted token, all required."""
+    terms = []
+    for word in words:
+        for token in re.findall(r"\w+", normalise_arabic(word)):
+            terms.append('"' + token.replace('"', "") + '"')
+    return " AND ".join(terms)
+
+
+@dataclass
+class Hit:
+    url: str
+    canonical_url: str | None
+    outlet: str
+    language: str
+    title: str
+    published: str | None
+    duplicate_of: str | None
+    warc_file: str | None
+    warc_offset: int | None
+    warc_length: int | None
+    record_id: str | None
+
+
+class Catalog:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(SCHEMA)
+        self.db.row_factory = sqlite3.Row
+
+    @classmethod
+    def for_data(cls, data_dir: Path, readonly: bool = False) -> Catalog:
+        return cls(data_dir / "state" / "catalog.sqlite3", readonly)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add(self, article: dict[str, Any], run_id: str | None = None) -> bool:
+        """Insert or update the article (by URL); True when it is new."""
+        warc = article.get("warc") or {}
+        row = {k: article.get(k) for k in COLUMNS}
+        row.update(warc_file=warc.get("file"), warc_offset=warc.get("offset"),
+                   warc_length=warc.get("length"), record_id=warc.get("record_id"),
+                   revisit_of=warc.get("revisit_of"), run_id=run_id)
+        title = normalise_arabic(article.get("title") or "")
+        text = normalise_arabic(article.get("text") or " ".join(article.get("body") or []))
+        old = self.db.execute("SELECT id FROM articles WHERE url = ?", (row["url"],)).fetchone()
+        with self.db:
+            if old is None:
+                cur = self.db.execute(
+                    f"INSERT INTO articles ({', '.join(COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(COLUMNS))})", [row[c] for c in COLUMNS])
+                rowid = cur.lastrowid
+            else:
+                rowid = old["id"]
+                self.db.execute(f"UPDATE articles SET {', '.join(c + ' = ?' for c in COLUMNS)} "
+                                "WHERE id = ?", [row[c] for c in COLUMNS] + [rowid])
+                self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
+            self.db.execute("INSERT INTO articles_fts (rowid, title, text, stems) "
+                            "VALUES (?, ?, ?, ?)",
+                            (rowid, title, text, stems(title + " " + text)))
+        return old is None
+
+    def search(self, words: list[str] | None = None, outlet: str | None = None,
+               language: str | None = None, since: str | None = None,
+               until: str | None = None, limit: int = 50,
+               include_duplicates: bool = True) -> list[Hit]:
+        sql = ["SELECT a.* FROM articles a"]
+        where, args = [], []  # type: ignore[var-annotated]
+        query = fts_query(words or [])
+        if query:
+            sql.append("JOIN articles_fts f ON f.rowid = a.id")
+            where.append("articles_fts MATCH ?")
+            args.append(query)
+        if outlet:
+            where.append("a.outlet = ?")
+            args.append(outlet)
+        if language:
+            where.append("a.language = ?")
+            args.append(language)
+        if since:
+            where.append("substr(a.published, 1, 10) >= ?")
+            args.append(since[:10])
+        if until:
+            where.append("substr(a.published, 1, 10) <= ?")
+            args.append(until[:10])
+        if not include_duplicates:
+            where.append("a.duplicate_of IS NULL")
+        if where:
+            sql.append("WHERE " + " AND ".join(where))
+        sql.append("ORDER BY " + ("bm25(articles_fts), " if query else "")
+                   + "a.published DESC LIMIT ?")
+        args.append(limit)
+        rows = self.db.execute(" ".join(sql), args).fetchall()
+        return [Hit(**{k: r[k] for k in Hit.__dataclass_fields__}) for r in rows]
+
+    def find(self, url: str) -> Hit | None:
+        row = self.db.execute("SELECT * FROM articles WHERE url = ? OR canonical_url = ? "
+                              "ORDER BY url = ? DESC, fetched_at DESC LIMIT 1",
+                              (url, url, url)).fetchone()
+        return Hit(**{k: row[k] for k in Hit.__dataclass_fields__}) if row else None
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+
+class CatalogPipeline:
+    def __init__(self, catalog_path: Path, stats: StatsCollector,
+                 run_id: str | None = None) -> None:
+        self.catalog_path = catalog_path
+        self.stats = stats
+        self.run_id = run_id
+        self.catalog: Catalog | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CatalogPipeline:
+        settings = crawler.settings
+        if not settings.getbool("CATALOG_ENABLED", True):
+            raise NotConfigured("CATALOG_ENABLED is off")
+        assert crawler.stats is not None
+        data = Path(settings.get("DATA_DIR", "data"))
+        path = Path(settings.get("CATALOG_PATH") or data / "state" / "catalog.sqlite3")
+        run_id = (settings.get("CRAWL_ID") or "").removeprefix("syria-archive-") or None
+        return cls(path, crawler.stats, run_id)
+
+    def open_spider(self) -> None:
+        self.catalog = Catalog(self.catalog_path)
+
+    def close_spider(self) -> None:
+        if self.catalog is not None:
+            self.catalog.close()
+            self.catalog = None
+
+    def process_item(self, item: Any) -> Any:
+        assert self.catalog is not None
+        article = ItemAdapter(item).asdict()
+        if not article.get("warc"):
+            self.stats.inc_value("catalog/no_warc")
+        new = self.catalog.add(article, self.run_id)
+        self.stats.inc_value("catalog/added" if new else "catalog/updated")
+        return item
