@@ -37,6 +37,7 @@ class Article(scrapy.Item):
     body = scrapy.Field()
     text = scrapy.Field()
     captions = scrapy.Field()
+    credits = scrapy.Field()
     lead_image = scrapy.Field()
     word_count = scrapy.Field()
     fetched_at = scrapy.Field()
@@ -95,6 +96,7 @@ class ArticleLoader(ItemLoader):
     authors_out = unique
     tags_out = unique
     captions_out = unique
+    credits_out = unique
     body_out = Identity()
     published_in = MapCompose(lambda v, loader_context: to_iso8601(
         v, loader_context.get("timezone", "UTC")))

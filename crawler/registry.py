@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from parsel.csstranslator import HTMLTranslator
 
+from crawler.parsers import ArticleParser, ParserError, load_parser
+
 LANGUAGES = ("en", "ar")
 DEFAULT_MAX_PAGES = 3
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
@@ -64,7 +66,12 @@ class Outlet:
     feeds: tuple[Source, ...] = ()
     sitemaps: tuple[Source, ...] = ()
     sections: tuple[Section, ...] = ()
+    parser: str | None = None
     path: Path | None = field(default=None, compare=False)
+
+    def article_parser(self) -> type[ArticleParser]:
+        """The outlet's selector class (:mod:`crawler.parsers`), generic when none is named."""
+        return load_parser(self.parser) if self.parser else ArticleParser
 
     def is_article(self, url: str) -> bool:
         if self.exclude_pattern is not None and self.exclude_pattern.search(url):
@@ -86,7 +93,7 @@ class Outlet:
 
 _TOP_KEYS = {
     "name", "language", "base_url", "allowed_domains", "article_pattern", "exclude_pattern",
-    "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections",
+    "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections", "parser",
 }
 _SOURCE_KEYS = {"url", "syria"}
 _SECTION_KEYS = {"url", "next", "links", "max_pages"}
@@ -215,6 +222,12 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
             raise check.fail(prefix + "max_pages", f"must be a whole number >= 1, not {max_pages!r}")
         sections.append(Section(url=url, next=nxt, links=links, max_pages=max_pages))
 
+    parser = check.string(data, "parser", required=False)
+    if parser is not None:
+        try:
+            load_parser(parser)
+        except ParserError as exc:
+            raise check.fail("parser", str(exc)) from None
     feeds, sitemaps = sources("feeds"), sources("sitemaps")
     if not (feeds or sitemaps or sections):
         raise check.fail("feeds", "an outlet needs at least one feed, sitemap or section")
@@ -223,7 +236,7 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
         allowed_domains=tuple(domains), article_pattern=article_pattern,
         exclude_pattern=exclude_pattern, all_syria=check.boolean(data, "all_syria"),
         download_delay=float(delay) if delay is not None else None, timezone=timezone,
-        feeds=feeds, sitemaps=sitemaps, sections=tuple(sections),
+        feeds=feeds, sitemaps=sitemaps, sections=tuple(sections), parser=parser,
         path=Path(path) if path != "<registry>" else None,
     )
 

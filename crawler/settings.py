@@ -67,6 +67,7 @@ WARC_OPERATOR = os.environ.get("SYRIA_ARCHIVE_OPERATOR", "")
 
 # -- item pipelines, in order ---------------------------------------------
 ITEM_PIPELINES = {
+    "pipelines.clean.CleanPipeline": 100,
     "pipelines.window.DateWindowPipeline": 200,
     "pipelines.relevance.RelevancePipeline": 300,
     "pipelines.catalog.CatalogPipeline": 500,
