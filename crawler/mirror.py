@@ -66,6 +66,8 @@ class Route:
         if self.file is None:
             return b""
         data = self.file.read_bytes()
+        if self.file.suffix == ".gz" and not self.gzip:
+            data = gzip.decompress(data)
         if self.charset and self.charset.lower() not in ("utf-8", "utf8"):
             data = data.decode("utf-8").encode(self.charset)
         if self.gzip:
@@ -77,7 +79,8 @@ class Route:
             return {"Location": self.redirect}
         ctype = self.content_type
         if ctype is None and self.file is not None:
-            ctype = CONTENT_TYPES.get(self.file.suffix) or mimetypes.guess_type(self.file.name)[0]
+            name = self.file.name.removesuffix(".gz") if not self.gzip else self.file.name
+            ctype = CONTENT_TYPES.get(Path(name).suffix) or mimetypes.guess_type(name)[0]
         ctype = ctype or "application/octet-stream"
         if self.gzip:
             return {"Content-Type": "application/x-gzip"}
@@ -91,11 +94,22 @@ def url_key(url: str) -> str:
     return canonicalize_url(url.strip(), keep_fragments=False)
 
 
-_ROUTE_KEYS = {"url", "file", "content_type", "charset", "gzip", "status", "redirect"}
+_ROUTE_KEYS = {"url", "file", "shared", "content_type", "charset", "gzip", "status",
+               "redirect"}
 
 
-def load_routes(pages: Path) -> dict[str, Route]:
-    """Every route of every outlet folder below ``pages``."""
+def default_shared() -> Path | None:
+    """``../shared`` beside the project, where the real third-party test pages live."""
+    shared = Path(__file__).resolve().parent.parent.parent / "shared"
+    return shared if shared.is_dir() else None
+
+
+def load_routes(pages: Path, shared: Path | None = None) -> dict[str, Route]:
+    """Every route of every outlet folder below ``pages``.
+
+    A route with ``shared = "data/..."`` serves a real page from the shared test data
+    (gunzipped when it ends in ``.gz``); it is left out when ``shared`` is None.
+    """
     routes: dict[str, Route] = {}
     for routes_file in sorted(pages.glob("*/routes.toml")):
         try:
@@ -106,6 +120,14 @@ def load_routes(pages: Path) -> dict[str, Route]:
             where = f"{routes_file}: route {i} ({raw.get('url', 'no url')})"
             if "url" not in raw:
                 raise MirrorError(f"{where}: field 'url' is required")
+            if "shared" in raw:
+                if shared is None:
+                    continue
+                if not (shared / raw["shared"]).is_file():
+                    logger.warning("%s: %s is not in the shared data; route left out", where,
+                                   raw["shared"])
+                    continue
+                raw = {**raw, "file": str(shared / raw["shared"])}
             if ("file" in raw) == ("redirect" in raw) and raw.get("status", 200) == 200:
                 raise MirrorError(f"{where}: give exactly one of 'file' or 'redirect'")
             file = routes_file.parent / raw["file"] if "file" in raw else None
@@ -237,11 +259,11 @@ def make_site(routes: dict[str, Route], log: IO[str] | None = None) -> server.Si
 
 
 def serve(pages: Path, port: int = 0, host: str = "127.0.0.1",
-          log_path: Path | None = None) -> None:
+          log_path: Path | None = None, shared: Path | None = None) -> None:
     """Serve until stopped; print the proxy URL as the first line of output."""
     from twisted.internet import reactor
 
-    routes = load_routes(pages)
+    routes = load_routes(pages, shared)
     log = log_path.open("a", encoding="utf-8") if log_path else None
     site = make_site(routes, log)
     http.HTTPFactory.noisy = False

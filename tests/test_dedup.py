@@ -122,3 +122,68 @@ def test_originals_only_filter() -> None:
     keep = OriginalsOnly({})
     assert keep.accepts({"url": "u", "duplicate_of": None})
     assert not keep.accepts({"url": "u", "duplicate_of": "https://a.example/1"})
+
+
+# -- on the mirror: the session crawl of every outlet -------------------------
+
+def mirror_routes() -> list[dict]:
+    from conftest import load_routes
+
+    from crawler.registry import Registry
+    return [r for o in Registry.load().ids() for r in load_routes(o) if r.get("article")]
+
+
+def items_by_key(result) -> dict[str, dict]:
+    from crawler.mirror import url_key as mirror_key
+    return {mirror_key(i["url"]): i for i in result.items}
+
+
+def test_same_article_under_two_urls_is_one_original(full_crawl) -> None:
+    from crawler.mirror import url_key as mirror_key
+    items = items_by_key(full_crawl)
+    pairs = [(r["url"], r["same_as"]) for r in mirror_routes()
+             if r.get("same_as") and not r.get("robots_blocked")]
+    assert pairs
+    kinds = set()
+    for url, other in pairs:
+        a, b = items.get(mirror_key(url)), items.get(mirror_key(other))
+        if a is None or b is None:
+            continue  # e.g. an unrelated article, dropped before dedup
+        verdicts = sorted([a["dedup"], b["dedup"]])
+        assert verdicts[1] == "new" or verdicts[0] == "new", (url, verdicts)
+        original, copy = (a, b) if a["dedup"] == "new" else (b, a)
+        assert copy["duplicate_of"] == original["canonical_url"], url
+        assert copy["cluster_id"] == original["cluster_id"]
+        kinds.add(copy["dedup"])
+    assert kinds <= {"url", "exact", "near"} and kinds
+
+
+def test_wire_story_on_three_outlets_is_one_original_and_two_duplicates(full_crawl) -> None:
+    from crawler.mirror import url_key as mirror_key
+    items = items_by_key(full_crawl)
+    wire = [items[mirror_key(r["url"])] for r in mirror_routes() if r.get("wire")]
+    assert len(wire) == 3 and len({w["outlet"] for w in wire}) == 3
+    originals = [w for w in wire if w["dedup"] == "new"]
+    assert len(originals) == 1
+    for copy in wire:
+        if copy is not originals[0]:
+            assert copy["dedup"] == "near"
+            assert copy["duplicate_of"] == originals[0]["canonical_url"]
+            assert copy["similarity"] >= 0.8
+            assert copy["cluster_id"] == originals[0]["cluster_id"]
+
+
+def test_two_stories_of_one_event_stay_apart(full_crawl) -> None:
+    from crawler.mirror import url_key as mirror_key
+    items = items_by_key(full_crawl)
+    stories = [items[mirror_key(r["url"])] for r in mirror_routes() if r.get("same_event")]
+    assert len(stories) == 2
+    assert [s["dedup"] for s in stories] == ["new", "new"]
+    assert stories[0]["cluster_id"] != stories[1]["cluster_id"]
+
+
+def test_dedup_counts_are_reported(full_crawl) -> None:
+    rows = full_crawl.report["outlets"].values()
+    total = {k: sum(r["dedup"].get(k, 0) for r in rows) for k in ("new", "url", "exact", "near")}
+    assert total["new"] > 0 and total["near"] >= 2
+    assert sum(total.values()) == len(full_crawl.items)
