@@ -468,6 +468,44 @@ def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_presign)
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    from crawler.extract import ExtractionError, article_from_page
+
+    status = EXIT_OK
+    for name in args.pages:
+        path = Path(name)
+        if not path.is_file():
+            raise UsageError(f"no such page: {name}")
+        url = args.url or path.resolve().as_uri()
+        try:
+            article = article_from_page(path.read_bytes(), url, outlet=args.outlet,
+                                        content_type=args.content_type)
+        except ExtractionError as exc:
+            print(f"syria-archive extract: {name}: {exc.reason}: {exc}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        print(json.dumps(article, ensure_ascii=False, sort_keys=True))
+    return status
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from crawler.reextract import reextract
+
+    data = _data_dir(args)
+    warcs = [Path(w) for w in args.warcs] or None
+    if warcs is None and not sorted((data / "warc").glob("*.warc.gz")):
+        raise UsageError(f"no finished WARC files in {data / 'warc'}")
+    try:
+        result = reextract(data, warcs, args.outlets or None)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    for outlet_id, row in sorted(result["outlets"].items()):
+        dropped = ", ".join(f"{k} {v}" for k, v in sorted(row["dropped"].items())) or "none"
+        print(f"{outlet_id}: {row['captures']} archived page(s), {row['articles']} article(s), "
+              f"dropped: {dropped} -> {row['export']}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", metavar="DIR",
@@ -527,6 +565,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="Syria news coverage", help="the collection's title")
     p.set_defaults(func=cmd_wacz)
     _add_research_commands(sub, common)
+    p = sub.add_parser(
+        "extract", help="extract articles from saved pages, one JSON line each",
+        description="Extract the article of each saved page (HTML, or gzip-compressed .html.gz) "
+                    "and print it as one JSON object per line, extracted and cleaned exactly "
+                    "as a crawl stores it. A page that gives no article is reported on stderr "
+                    "with its reason (exit code 1).")
+    p.add_argument("pages", nargs="+", metavar="PAGE", help="saved pages (.html or .html.gz)")
+    p.add_argument("--url", help="the page's URL (default: its file: URL); with --outlet "
+                                 "unset, the outlet is the registry's outlet of this URL")
+    p.add_argument("--outlet", help="outlet id, for its selectors and time zone")
+    p.add_argument("--content-type", help="the HTTP Content-Type the page was served with")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser(
+        "reextract", parents=[common], help="re-run extraction over the archived WARCs",
+        description="Read the archived article responses in DATA/warc/*.warc.gz (or the WARC "
+                    "files named), extract them again and run the item pipelines, without "
+                    "the network; writes DATA/items/OUTLET-reextract-TIMESTAMP.jsonl.")
+    p.add_argument("outlets", nargs="*", metavar="OUTLET", help="only these outlets")
+    p.add_argument("--warc", dest="warcs", action="append", default=[], metavar="FILE",
+                   help="a WARC file to read (repeatable; default: all in DATA/warc)")
+    p.set_defaults(func=cmd_reextract)
     return parser
 
 

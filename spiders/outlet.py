@@ -27,8 +27,7 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 
 from crawler import __version__, relevance
 from crawler.discovery import DiscoveryError, Listing, read_feed, read_sitemap
-from crawler.extract import extract_article
-from crawler.items import ArticleLoader
+from crawler.extract import ExtractionError, extract_page, load_article
 from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
 
 logger = logging.getLogger(__name__)
@@ -210,31 +209,26 @@ class OutletSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, discovery: dict[str, Any]) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
-            self._stat("article/dropped/not_html")
+            self._stat("item_dropped/not_html")
             logger.warning("Article %s is not HTML (%s); archived, not extracted", response.url,
                            response.headers.get("Content-Type"))
             return
         try:
-            fields = extract_article(response.text, response.url)
+            fields = extract_page(
+                response.body, response.url, parser=self.outlet.article_parser(),
+                content_type=response.headers.get("Content-Type", b"").decode("latin-1"))
+        except ExtractionError as exc:
+            self._stat(f"item_dropped/{exc.reason}")
+            logger.warning("No article in %s: %s", response.url, exc)
+            return
         except Exception:
             # A page that breaks the extractor must not stop the crawl; it is counted.
-            self._stat("article/dropped/extraction_error")
+            self._stat("item_dropped/extraction_error")
             logger.exception("Extraction failed for %s", response.url)
             return
-        loader = ArticleLoader(response=response, timezone=self.outlet.timezone)
-        loader.add_value("url", response.url)
-        loader.add_value("outlet", self.outlet.id)
-        for name, value in fields.items():
-            loader.add_value(name, value)
-        loader.add_value("language", self.outlet.language)
-        loader.add_value("published", discovery.get("date"))
-        body = loader.get_output_value("body") or []
-        text = "\n\n".join(body)
-        loader.add_value("text", text)
-        loader.add_value("word_count", len(text.split()))
-        loader.add_value("fetched_at", datetime.now(UTC).isoformat(timespec="seconds"))
-        loader.add_value("status", response.status)
-        loader.add_value("discovery", discovery)
-        loader.add_value("warc", response.meta.get("warc"))
-        loader.add_value("previous_version", response.meta.get("previous_version"))
-        yield loader.load_item()
+        yield load_article(
+            fields, url=response.url, outlet=self.outlet.id, language=self.outlet.language,
+            timezone=self.outlet.timezone, status=response.status, discovery=discovery,
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            warc=response.meta.get("warc"),
+            previous_version=response.meta.get("previous_version"))
