@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test crawl bench bench-dedup lint clean-venv
+.PHONY: install demo test crawl bench bench-dedup bench-extract lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: $(STAMP)
 
 bench-dedup: $(STAMP)
 	$(BIN)/python tests/bench/bench_dedup.py --sizes 100000,1000000
+
+# Extraction accuracy beside plain trafilatura, on ../shared/data/extraction and our own pages.
+bench-extract: $(STAMP)
+	$(BIN)/python tests/bench/bench_extract.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy
