@@ -218,14 +218,15 @@ class Archive:
             _verify(target, expected_sha256, key)
             return target, source.stat().st_size
         fetched = self._fetch(key, target, progress)
+        whole = target.stat().st_size
         try:
             _verify(target, expected_sha256, key)
         except IntegrityError:
-            if fetched == target.stat().st_size:
+            if fetched == whole:
                 raise
             # Resumed onto a partial file that was wrong: start over once.
             logger.warning("%s: resumed download does not verify; downloading it whole", key)
-            target.unlink()
+            target.unlink(missing_ok=True)
             fetched += self._fetch(key, target, progress)
             _verify(target, expected_sha256, key)
         return target, fetched
