@@ -62,15 +62,15 @@ def read_captures(warcs: list[Path]) -> Iterator[Capture]:
                     continue
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 digest = record.rec_headers.get_header("WARC-Payload-Digest")
-                offset = records.get_record_offset()
                 if record.rec_type == "revisit":
                     if record.rec_headers.get_header("WARC-Refers-To-Target-URI") != url:
                         pending.append((url, digest, record.rec_headers))
                     continue
+                # the body first: asking for the offset reads the record to its end
+                body = record.content_stream().read()
+                offset = records.get_record_offset()
                 if digest:
                     payloads.setdefault(digest, (path, offset))
-                body = record.content_stream().read()
-                records.read_to_end()
                 yield Capture(
                     url=url, date=record.rec_headers.get_header("WARC-Date") or "",
                     status=_http_status(record),
