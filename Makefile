@@ -27,6 +27,7 @@ crawl: $(STAMP)
 # Measurements, not tests: they print figures and never fail on a slow machine.
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_warc.py
+	$(BIN)/python tests/bench/bench_s3.py
 
 bench-dedup: $(STAMP)
 	$(BIN)/python tests/bench/bench_dedup.py --sizes 100000,1000000

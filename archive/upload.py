@@ -116,28 +116,33 @@ class Uploader:
         result = FlushResult()
         if not entries:
             return result
-        ready = []
+        manager = create_transfer_manager(self.store.client, self.store.transfer_config())
+        futures = []
         try:
+            # Each file is submitted as soon as it is hashed, so hashing the next
+            # one overlaps with sending the previous ones.
             for entry in entries:
                 if not entry.path.is_file():
                     result.failed[entry.key] = f"local file {entry.path} is gone"
                     self.outbox.failed(entry.key, result.failed[entry.key])
                     continue
-                digest = self.store.digest(entry.path)
-                self.outbox.set_digest(entry.key, digest.sha256)
-                if self.store.check(entry.key, digest) is None:
-                    self._done(entry, digest.sha256)
-                    result.already_there += 1
+                try:
+                    digest = self.store.digest(entry.path)
+                    self.outbox.set_digest(entry.key, digest.sha256)
+                    if self.store.check(entry.key, digest) is None:
+                        self._done(entry, digest.sha256)
+                        result.already_there += 1
+                        continue
+                except Exception as exc:
+                    if is_unreachable(exc):
+                        result.unreachable = _describe(exc)
+                        break
+                    result.failed[entry.key] = _describe(exc)  # e.g. access denied
+                    self.outbox.failed(entry.key, result.failed[entry.key])
                     continue
-                ready.append((entry, digest))
-        except Exception as exc:
-            return self._stop(result, exc, [e for e, _ in ready])
-        manager = create_transfer_manager(self.store.client, self.store.transfer_config())
-        try:
-            futures = [(entry, digest, manager.upload(
-                str(entry.path), self.store.config.bucket, self.store.full_key(entry.key),
-                extra_args=self.store.upload_args(entry.path, digest)))
-                for entry, digest in ready]
+                futures.append((entry, digest, manager.upload(
+                    str(entry.path), self.store.config.bucket, self.store.full_key(entry.key),
+                    extra_args=self.store.upload_args(entry.path, digest))))
             for entry, digest, future in futures:
                 try:
                     future.result()
@@ -174,11 +179,6 @@ class Uploader:
             str(entry.path), self.store.config.bucket, self.store.full_key(entry.key),
             ExtraArgs=self.store.upload_args(entry.path, digest),
             Config=self.store.transfer_config())
-
-    def _stop(self, result: FlushResult, exc: Exception, entries: list[Entry]) -> FlushResult:
-        result.unreachable = _describe(exc)
-        logger.warning("S3 unavailable (%s): files stay in the outbox", result.unreachable)
-        return result
 
     def _done(self, entry: Entry, sha256: str) -> None:
         self.outbox.uploaded(entry.key, sha256)
