@@ -200,7 +200,7 @@ class Archive:
             _key, _stamp, blob = line.split(" ", 2)
             entry = json.loads(blob)
             if entry.get("url") == hit.url and entry.get("mime") == "application/json" \
-                    and int(entry["offset"]) > hit.warc_offset:
+                    and int(entry["offset"]) > (hit.warc_offset or 0):
                 return int(entry["offset"]), int(entry["length"])
         return None
 

@@ -285,7 +285,7 @@ def queue_run(outbox: Outbox, data_dir: Path, run_id: str,
             shutil.copy2(path, copy)
         outbox.put(copy, state_key(path.name), "state", run_id, delete_after=True)
 
-    files = []
+    files: list[dict[str, Any]] = []
     for entry in outbox.entries(run_id=run_id):
         if entry.kind == "manifest":
             continue

@@ -91,7 +91,7 @@ class RotatingWarcWriter:
 
     def __init__(self, directory: Path, prefix: str, info: Mapping[str, Any],
                  max_size: int = 1024**3, gzip_level: int = 6,
-                 on_closed: Callable[[Path], None] | None = None) -> None:
+                 on_closed: Callable[[Path], object] | None = None) -> None:
         self.directory = directory
         self.prefix = prefix
         self.info = dict(info)

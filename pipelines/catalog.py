@@ -151,7 +151,8 @@ class Catalog:
                until: str | None = None, limit: int = 50,
                include_duplicates: bool = True) -> list[Hit]:
         sql = ["SELECT a.* FROM articles a"]
-        where, args = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        args: list[str | int] = []
         query = fts_query(words or [])
         if query:
             sql.append("JOIN articles_fts f ON f.rowid = a.id")
