@@ -61,8 +61,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if not sep or not name:
             raise UsageError(f"-s/--set takes NAME=VALUE, not {item!r}")
         overrides[name] = value
+    if args.url and len(args.outlets) != 1:
+        raise UsageError("--url needs exactly one OUTLET, the one the URLs belong to")
     run = CrawlRun(data_dir=_data_dir(args), outlets=args.outlets, since=args.since,
-                   max_pages=args.max_pages, overrides=overrides)
+                   max_pages=args.max_pages, overrides=overrides, urls=args.url)
     try:
         report = run.execute()
     except RunLocked as exc:
@@ -75,14 +77,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:
-    from crawler.mirror import MirrorError, default_pages, serve
+    from crawler.mirror import MirrorError, default_pages, default_shared, serve
 
     pages = Path(args.pages) if args.pages else default_pages()
     if not pages.is_dir():
         raise UsageError(f"--pages: {pages} is not a folder of saved outlet pages")
+    shared = Path(args.shared) if args.shared else default_shared()
     try:
         serve(pages, port=args.port, host=args.host,
-              log_path=Path(args.log) if args.log else None)
+              log_path=Path(args.log) if args.log else None, shared=shared)
     except MirrorError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK
@@ -537,6 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only articles listed or published on or after DATE (ISO 8601)")
     p.add_argument("--max-pages", type=int, metavar="N",
                    help="follow section pagination to at most N pages (default 3)")
+    p.add_argument("--url", action="append", metavar="URL",
+                   help="archive this article URL of the (one) named outlet now, without "
+                        "discovery (repeatable)")
     p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
                    help="override a Scrapy setting (repeatable)")
     p.set_defaults(func=cmd_crawl)
@@ -550,6 +556,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--log", metavar="FILE", help="append one JSON line per request to FILE")
+    p.add_argument("--shared", metavar="DIR",
+                   help="the shared test data with real outlet pages (default: ../shared "
+                        "beside the project, when present)")
     p.set_defaults(func=cmd_mirror)
 
     p = sub.add_parser(

@@ -241,14 +241,21 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
     )
 
 
+def load_text(outlet_id: str, text: str, where: str) -> Outlet:
+    """One registry entry from its TOML text; ``where`` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{where}: not valid TOML: {exc}") from None
+    return parse_outlet(outlet_id, data, where)
+
+
 def load_file(path: Path) -> Outlet:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{path}: cannot read: {exc}") from None
-    return parse_outlet(path.stem, data, str(path))
+    return load_text(path.stem, text, str(path))
 
 
 class Registry:
@@ -263,7 +270,10 @@ class Registry:
         bundled = resources.files("crawler") / "outlets"
         for entry in sorted(bundled.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".toml"):
-                outlets[entry.name[:-5]] = load_file(Path(str(entry)))
+                # read through importlib.resources: works from an egg (scrapyd) too
+                outlets[entry.name[:-5]] = load_text(
+                    entry.name[:-5], entry.read_text(encoding="utf-8"),
+                    f"crawler/outlets/{entry.name}")
         for extra in extra_paths:
             p = Path(extra)
             if p.is_dir():

@@ -6,7 +6,9 @@ whose title, summary and keywords show no Syria term (unless the source or the
 outlet is all about Syria, or ``DISCOVERY_SKIP_UNRELATED`` is off); section
 pages are taken whole, followed through their pagination up to ``max_pages``.
 
-Spider arguments: ``since`` (a date, ISO 8601), ``max_pages`` (section depth).
+Spider arguments: ``since`` (a date, ISO 8601), ``max_pages`` (section depth),
+``urls`` (article URLs to archive now, space- or comma-separated; discovery is
+then skipped).
 Settings read: ``SECTION_MAX_PAGES``, ``DISCOVERY_SKIP_UNRELATED``,
 ``SITEMAP_MAX_SIZE``, ``CONTACT_URL``, ``USER_AGENT_TEMPLATE``.
 """
@@ -17,6 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from dateutil import parser as dateparser
@@ -74,10 +77,18 @@ class OutletSpider(scrapy.Spider):
                 version=__version__, contact=settings.get("CONTACT_URL")), priority="project")
 
     def __init__(self, since: str | None = None, max_pages: str | int | None = None,
-                 **kwargs: Any) -> None:
+                 urls: str | list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.since = parse_since(since)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
+        if isinstance(urls, str):
+            urls = [u for u in urls.replace(",", " ").split() if u]
+        self.urls = list(urls or [])
+        for url in self.urls:
+            host = urlsplit(url).hostname or ""
+            if not any(host == d or host.endswith("." + d) for d in self.outlet.allowed_domains):
+                raise ValueError(f"urls: {url} is not on {self.outlet.id}'s allowed domains "
+                                 f"({', '.join(self.outlet.allowed_domains)})")
 
     # -- discovery -------------------------------------------------------
 
@@ -86,6 +97,11 @@ class OutletSpider(scrapy.Spider):
             yield req
 
     def start_requests(self) -> Iterator[scrapy.Request]:
+        if self.urls:
+            for url in self.urls:
+                yield self._article_request(url, {"kind": "manual", "source": None,
+                                                  "title": None, "date": None})
+            return
         for feed in self.outlet.feeds:
             yield scrapy.Request(feed.url, self.parse_feed, cb_kwargs={"source": feed},
                                  priority=10, dont_filter=True)

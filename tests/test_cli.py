@@ -73,3 +73,30 @@ def test_scrapy_crawl_with_since_argument(mirror, tmp_path) -> None:
     items = read_items(tmp_path)
     assert items and all(i["outlet"] == "aawsat-en" for i in items)
     assert all(i["published"] >= "2026-11-01" for i in items)
+
+
+def test_crawl_given_urls_archives_them_without_discovery(mirror, tmp_path) -> None:
+    from conftest import SHARED, crawl, load_routes
+
+    syria = next(r for r in load_routes("aljazeera-en")
+                 if r.get("article") and r["about_syria"] and not r.get("robots_blocked"))
+    urls = [syria["url"]]
+    real = next(r for r in load_routes("aljazeera-en") if r.get("real_page"))
+    if SHARED.is_dir():
+        urls.append(real["url"])  # the real Al Jazeera page of the shared test data
+    args = [a for u in urls for a in ("--url", u)]
+    result = crawl(mirror, tmp_path / "data", "aljazeera-en", *args)
+    assert result.proc.returncode in (0, 3), result.proc.stderr[-2000:]
+    fetched = [r["url"] for r in result.requested if not r["url"].endswith("/robots.txt")]
+    assert sorted(fetched) == sorted(urls)
+    assert [i["url"] for i in result.items] == [syria["url"]]
+    assert result.items[0]["discovery"]["kind"] == "manual"
+    if SHARED.is_dir():
+        row = result.report["outlets"]["aljazeera-en"]
+        assert row["dropped"].get("not_about_syria") == 1  # Afghanistan, 2019: archived only
+        assert row["warc"]["records"]["response"] >= 3
+
+
+def test_crawl_url_needs_one_outlet_on_its_domains(tmp_path) -> None:
+    proc = run_cli("crawl", "--url", "https://www.aljazeera.com/news/x", "--data", str(tmp_path))
+    assert proc.returncode == 2 and "exactly one OUTLET" in proc.stderr
