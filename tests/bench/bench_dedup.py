@@ -23,10 +23,14 @@ from pipelines.dedup import Deduplicator
 
 
 def vocabulary(size: int, rng: random.Random) -> tuple[list[str], list[float]]:
+    """Words and their cumulative Zipf weights (as news prose has: a few very common)."""
     letters = "abcdefghijklmnopqrstuvwxyz"
     vocab = sorted({"".join(rng.choices(letters, k=rng.randint(2, 10))) for _ in range(size)})
-    weights = [1 / (rank + 1) ** 1.05 for rank in range(len(vocab))]  # Zipf, like news prose
-    return vocab, weights
+    cumulative, total = [], 0.0
+    for rank in range(len(vocab)):
+        total += 1 / (rank + 1) ** 1.05
+        cumulative.append(total)
+    return vocab, cumulative
 
 
 def article(rng: random.Random, vocab: list[str], weights: list[float]) -> list[str]:
@@ -35,7 +39,7 @@ def article(rng: random.Random, vocab: list[str], weights: list[float]) -> list[
     target = rng.randint(350, 550)
     while total < target:
         n = rng.randint(25, 60)
-        paragraphs.append(" ".join(rng.choices(vocab, weights, k=n)))
+        paragraphs.append(" ".join(rng.choices(vocab, cum_weights=weights, k=n)))
         total += n
     return paragraphs
 
@@ -46,7 +50,7 @@ def plant(rng: random.Random, source: list[str], vocab: list[str],
     copy = list(source)
     kind = rng.choice(("lead", "trim", "edit", "lead+trim"))
     if "lead" in kind:
-        copy[0] = " ".join(rng.choices(vocab, weights, k=len(copy[0].split())))
+        copy[0] = " ".join(rng.choices(vocab, cum_weights=weights, k=len(copy[0].split())))
     if "trim" in kind:
         copy = copy[: max(3, len(copy) - rng.randint(1, 2))]
     if kind == "edit":
