@@ -415,11 +415,12 @@ class UploadExtension:
             self.worker.start()
         self.worker.files.put(path)
 
-    def engine_stopped(self) -> Any:
+    async def engine_stopped(self) -> None:
         if not self.worker.is_alive():
-            return None
+            return
+        from scrapy.utils.defer import maybe_deferred_to_future
         from twisted.internet.threads import deferToThread
 
         # engine_stopped comes after the recorder closed the last file; waiting in
         # a thread keeps the reactor free.
-        return deferToThread(self.worker.stop)
+        await maybe_deferred_to_future(deferToThread(self.worker.stop))

@@ -18,6 +18,7 @@ import io
 import logging
 import os
 import socket
+import warnings
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -63,7 +64,10 @@ def serialise(record: Any) -> bytes:
 
 def index_cdxj(warc: Path) -> Path:
     """Write ``NAME.cdxj`` beside a finished WARC (cdxj-indexer, pywb-compatible, sorted)."""
-    from cdxj_indexer.main import CDXJIndexer
+    with warnings.catch_warnings():
+        # cdxj-indexer's AMF support imports pkg_resources, which warns on import.
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+        from cdxj_indexer.main import CDXJIndexer
 
     target = warc.with_name(warc.name.removesuffix(WARC_SUFFIX) + ".cdxj")
     partial = target.with_name(target.name + OPEN_SUFFIX)

@@ -25,6 +25,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -189,16 +190,21 @@ class MirrorResource(resource.Resource):
         return body if request.method != b"HEAD" else b""
 
 
-def self_signed_tls() -> ssl.CertificateOptions:
-    """TLS options with a fresh self-signed certificate for any host name."""
+def self_signed_tls(hosts: list[str] | None = None) -> ssl.CertificateOptions:
+    """TLS options with a fresh self-signed certificate naming the mirrored hosts
+    (so clients that check the name, as Scrapy does in its logs, find it)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "syria-archive mirror")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=365))
-            .sign(key, hashes.SHA256()))
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(days=1))
+               .not_valid_after(now + dt.timedelta(days=365)))
+    if hosts:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(h) for h in sorted(set(hosts))]),
+            critical=False)
+    cert = builder.sign(key, hashes.SHA256())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
     return ssl.PrivateCertificate.loadPEM(pem).options()
@@ -236,9 +242,9 @@ class ProxyEntry(protocol.Protocol):
 
 
 class ProxyFactory(protocol.Factory):
-    def __init__(self, site: server.Site) -> None:
+    def __init__(self, site: server.Site, hosts: list[str] | None = None) -> None:
         self.site = site
-        self.tls = self_signed_tls()
+        self.tls = self_signed_tls(hosts)
 
     def buildProtocol(self, addr: IAddress) -> ProxyEntry:
         return ProxyEntry(self.site, self.tls, addr)
@@ -267,7 +273,9 @@ def serve(pages: Path, port: int = 0, host: str = "127.0.0.1",
     log = log_path.open("a", encoding="utf-8") if log_path else None
     site = make_site(routes, log)
     http.HTTPFactory.noisy = False
-    listening = reactor.listenTCP(port, ProxyFactory(site), interface=host)  # type: ignore[attr-defined]
+    hosts = [urlsplit(r.url).hostname or "" for r in routes.values()]
+    listening = reactor.listenTCP(port, ProxyFactory(site, [h for h in hosts if h]),
+                                  interface=host)  # type: ignore[attr-defined]
     address = listening.getHost()
     print(f"http://{address.host}:{address.port}", flush=True)
     print(f"# serving {len(routes)} saved URLs from {pages}; "

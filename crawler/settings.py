@@ -27,7 +27,6 @@ ROBOTSTXT_OBEY = True
 CONTACT_URL = os.environ.get("SYRIA_ARCHIVE_CONTACT", "https://github.com/syria-archive/syria-archive")
 USER_AGENT_TEMPLATE = "syria-archive/{version} (+{contact}; archiving news coverage of Syria)"
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
@@ -115,4 +114,6 @@ FEEDS = {
 FEED_EXPORT_ENCODING = "utf-8"
 
 LOG_LEVEL = "INFO"
+# Dropped articles are logged as one line with the reason, not as a whole item.
+LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"
 LOGSTATS_INTERVAL = 30.0

@@ -92,7 +92,7 @@ def wait_for(condition, deadline: float = 120):
 def test_crash_mid_write_is_repaired_on_restart(mirror: Mirror, tmp_path) -> None:
     data = tmp_path / "data"
     slow = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "AUTOTHROTTLE_ENABLED=False",
-            "-s", "RANDOMIZE_DOWNLOAD_DELAY=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
     proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "aljazeera-en",
                              "--data", str(data), *slow], cwd=ROOT, env=mirror.env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
