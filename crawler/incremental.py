@@ -6,16 +6,19 @@ is in the store are dropped, unless the feed or sitemap that listed them now
 gives a later date than the one recorded: such an article is fetched again as
 a new version, and the request carries ``meta["previous_version"]`` (when and
 where the old one was archived).  Feeds, sitemaps, section pages and robots.txt
-are not article requests and are always fetched.  A request can opt out with
-``meta["incremental"] = False``.
+are not article requests and are always fetched, except that a section's next
+page (``meta["next_page"]``) is not followed when the page before it lists no
+link it did not list at the last run: listings run newest first, so nothing new
+lies further back.  A request can opt out with ``meta["incremental"] = False``.
 
 Settings read: ``INCREMENTAL_ENABLED``, ``INCREMENTAL_STATE`` (default
 ``DATA_DIR/state/fetched.sqlite3``).  Stats: ``incremental/skipped``,
-``incremental/updated``, ``incremental/recorded``.
+``incremental/updated``, ``incremental/recorded``, ``incremental/pagination_stopped``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -41,6 +44,8 @@ class FetchedStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS fetched (fp TEXT PRIMARY KEY, url TEXT, "
                         "listed TEXT, fetched_at TEXT, record_id TEXT)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS listings (page TEXT PRIMARY KEY, "
+                        "links TEXT NOT NULL)")
 
     def get(self, fp: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT url, listed, fetched_at, record_id FROM fetched "
@@ -53,6 +58,15 @@ class FetchedStore:
             record_id: str | None) -> None:
         self.db.execute("INSERT OR REPLACE INTO fetched VALUES (?, ?, ?, ?, ?)",
                         (fp, url, listed, fetched_at, record_id))
+
+    def listing(self, page: str) -> set[str] | None:
+        """The article links a listing page gave at its last fetch."""
+        row = self.db.execute("SELECT links FROM listings WHERE page = ?", (page,)).fetchone()
+        return set(json.loads(row[0])) if row else None
+
+    def put_listing(self, page: str, links: set[str]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO listings VALUES (?, ?)",
+                        (page, json.dumps(sorted(links))))
 
     def close(self) -> None:
         self.db.close()
@@ -67,6 +81,25 @@ def _later(new: str | None, old: str | None) -> bool:
         return datetime.fromisoformat(new) > datetime.fromisoformat(old)
     except ValueError:
         return False
+
+
+class _Listing:
+    """The article links one response lists, against those it listed last time."""
+
+    def __init__(self, store: FetchedStore, url: str) -> None:
+        self.store, self.url = store, url
+        self.links: set[str] = set()
+        self._previous: set[str] | None = None
+        self._loaded = False
+
+    def has_news(self) -> bool:
+        if not self._loaded:
+            self._previous, self._loaded = self.store.listing(self.url), True
+        return self._previous is None or not self.links <= self._previous
+
+    def save(self) -> None:
+        if self.links:
+            self.store.put_listing(self.url, self.links)
 
 
 class IncrementalFetchMiddleware:
@@ -120,18 +153,32 @@ class IncrementalFetchMiddleware:
         logger.debug("Already archived, not fetched again: %s", request.url)
         return None
 
+    def _page(self, r: Any, page: _Listing) -> Any:
+        """Filter one output of a callback, noting the article links it lists."""
+        if isinstance(r, Request) and r.meta.get("next_page") and not page.has_news():
+            self.stats.inc_value("incremental/pagination_stopped")
+            logger.debug("Nothing new listed on %s: next page not followed", page.url)
+            return None
+        if isinstance(r, Request) and r.meta.get("article"):
+            page.links.add(r.url)
+        return self._filter(r)
+
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
+        page = _Listing(self.store, response.url)
         for r in result:
-            r = self._filter(r)
+            r = self._page(r, page)
             if r is not None:
                 yield r
+        page.save()
 
     async def process_spider_output_async(self, response: Response,
                                           result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        page = _Listing(self.store, response.url)
         async for r in result:
-            r = self._filter(r)
+            r = self._page(r, page)
             if r is not None:
                 yield r
+        page.save()
 
     def spider_closed(self) -> None:
         self.store.close()

@@ -219,7 +219,8 @@ class OutletSpider(scrapy.Spider):
         nxt = response.css(section.next).get()
         if nxt and page < max_pages:
             yield response.follow(nxt.strip(), self.parse_section,
-                                  cb_kwargs={"section": section, "page": page + 1}, priority=10)
+                                  cb_kwargs={"section": section, "page": page + 1}, priority=10,
+                                  meta={"next_page": True})
 
     # -- articles --------------------------------------------------------
 
