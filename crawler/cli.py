@@ -207,6 +207,24 @@ def cmd_search(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"syria-archive search: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if args.clusters:
+        try:
+            clusters = catalog.clusters(outlet=args.outlet, since=_date(args.since, "--since"),
+                                        limit=args.limit)
+        finally:
+            catalog.close()
+        for members in clusters:
+            if args.json:
+                print(json.dumps(members, ensure_ascii=False))
+                continue
+            print(f"cluster {members[0]['cluster_id']}: {len(members)} URLs")
+            for m in members:
+                verdict = (f"{m['dedup']} {m['similarity']:.2f}" if m["duplicate_of"]
+                           else "original")
+                print(f"  {verdict:12} {m['outlet']:14} {m['title']}\n  {'':12} {m['url']}")
+        if not args.json:
+            print(f"{len(clusters)} cluster(s)", file=sys.stderr)
+        return EXIT_OK
     try:
         hits = catalog.search(args.words, outlet=args.outlet, language=args.lang,
                               since=_date(args.since, "--since"),
@@ -414,7 +432,10 @@ def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("ar", "en"), help="only articles in this language")
     p.add_argument("--limit", type=int, default=50, help="at most N articles (default 50)")
     p.add_argument("--originals", action="store_true", help="leave out duplicates")
-    p.add_argument("--json", action="store_true", help="one JSON object per article")
+    p.add_argument("--clusters", action="store_true",
+                   help="list clusters of the same article instead: each original with the "
+                        "duplicates recorded for it (URL, outlet, verdict, similarity)")
+    p.add_argument("--json", action="store_true", help="one JSON object per article (or cluster)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser(

@@ -189,6 +189,29 @@ class Catalog:
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
+    def clusters(self, outlet: str | None = None, since: str | None = None,
+                 limit: int = 50) -> list[list[dict[str, Any]]]:
+        """Clusters of the same article (two or more URLs), newest first; in each, the
+        original first, then its duplicates with their verdict and similarity."""
+        where, args = ["cluster_id IS NOT NULL"], []
+        if outlet:
+            where.append("cluster_id IN (SELECT cluster_id FROM articles WHERE outlet = ?)")
+            args.append(outlet)
+        if since:
+            where.append("substr(published, 1, 10) >= ?")
+            args.append(since[:10])
+        ids = [r[0] for r in self.db.execute(
+            f"SELECT cluster_id FROM articles WHERE {' AND '.join(where)} GROUP BY cluster_id "
+            "HAVING COUNT(*) > 1 ORDER BY MAX(published) DESC LIMIT ?", [*args, limit])]
+        out = []
+        for cluster in ids:
+            rows = self.db.execute(
+                "SELECT url, canonical_url, outlet, title, published, dedup, duplicate_of, "
+                "similarity FROM articles WHERE cluster_id = ? "
+                "ORDER BY duplicate_of IS NOT NULL, fetched_at", (cluster,)).fetchall()
+            out.append([{"cluster_id": cluster, **dict(r)} for r in rows])
+        return out
+
 
 class CatalogPipeline:
     def __init__(self, catalog_path: Path, stats: StatsCollector,

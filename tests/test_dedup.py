@@ -187,3 +187,20 @@ def test_dedup_counts_are_reported(full_crawl) -> None:
     total = {k: sum(r["dedup"].get(k, 0) for r in rows) for k in ("new", "url", "exact", "near")}
     assert total["new"] > 0 and total["near"] >= 2
     assert sum(total.values()) == len(full_crawl.items)
+
+
+def test_catalog_lists_clusters(full_crawl) -> None:
+    import json as _json
+
+    from conftest import run_cli
+    proc = run_cli("search", "--clusters", "--json", "--limit", "500",
+                   "--data", str(full_crawl.data))
+    assert proc.returncode == 0, proc.stderr
+    clusters = [_json.loads(line) for line in proc.stdout.splitlines()]
+    wire = [c for c in clusters if len({m["outlet"] for m in c}) == 3]
+    assert len(wire) == 1 and len(wire[0]) == 3
+    original, *copies = wire[0]
+    assert original["duplicate_of"] is None
+    assert all(c["duplicate_of"] == original["canonical_url"] and c["dedup"] == "near"
+               for c in copies)
+    assert all(len(c) >= 2 for c in clusters)
