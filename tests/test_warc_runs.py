@@ -160,3 +160,23 @@ def test_pywb_replays_an_archived_syria_article(full_crawl: CrawlResult, tmp_pat
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_files_rotate_by_size_and_each_stands_alone(mirror: Mirror, tmp_path) -> None:
+    data = tmp_path / "data"
+    result = crawl(mirror, data, "aawsat-en", "-s", "WARC_MAX_SIZE=15000")
+    assert result.proc.returncode in (0, 3), result.proc.stderr[-2000:]
+    files = sorted((data / "warc").glob("*.warc.gz"))
+    assert len(files) >= 3
+    serials = sorted(int(f.name.split("-")[-3]) for f in files)
+    assert serials == list(range(len(files)))
+    for f in files:
+        kinds = [k for k, _, _ in records(f)]
+        assert kinds[0] == "warcinfo" and kinds.count("warcinfo") == 1
+        assert f.with_name(f.name.replace(".warc.gz", ".cdxj")).is_file()
+        # a request stays in the file of its response
+        assert kinds.count("request") == kinds.count("response") + kinds.count("revisit")
+    check = subprocess.run([BIN / "warcio", "check", *map(str, files)], capture_output=True,
+                           text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+    assert result.report["outlets"]["aawsat-en"]["warc"]["files"] == len(files)
