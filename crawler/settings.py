@@ -64,6 +64,9 @@ WARC_REVISITS = True
 WARC_DIGESTS = ""  # default: DATA_DIR/state/digests.sqlite3
 WARC_OPERATOR = os.environ.get("SYRIA_ARCHIVE_OPERATOR", "")
 
+# -- extraction in worker processes, off the reactor (crawler.workers) --------
+EXTRACT_WORKERS = -1  # -1: one per core beyond the first; 0: in the crawling process
+
 # -- item pipelines, in order ---------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,

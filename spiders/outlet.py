@@ -9,7 +9,7 @@ pages are taken whole, followed through their pagination up to ``max_pages``.
 Spider arguments: ``since`` (a date, ISO 8601), ``max_pages`` (section depth),
 ``urls`` (article URLs to archive now, space- or comma-separated; discovery is
 then skipped).
-Settings read: ``SECTION_MAX_PAGES``, ``DISCOVERY_SKIP_UNRELATED``,
+Settings read: ``SECTION_MAX_PAGES``, ``DISCOVERY_SKIP_UNRELATED``, ``EXTRACT_WORKERS``,
 ``SITEMAP_MAX_SIZE``, ``CONTACT_URL``, ``USER_AGENT_TEMPLATE``.
 """
 
@@ -30,8 +30,9 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 
 from crawler import __version__, relevance
 from crawler.discovery import DiscoveryError, Listing, read_feed, read_sitemap
-from crawler.extract import ExtractionError, extract_page, load_article
+from crawler.extract import ExtractionError, load_article
 from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
+from crawler.workers import extract, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -224,16 +225,19 @@ class OutletSpider(scrapy.Spider):
 
     # -- articles --------------------------------------------------------
 
-    def parse_article(self, response: Response, discovery: dict[str, Any]) -> Iterator[Any]:
+    async def parse_article(self, response: Response,
+                            discovery: dict[str, Any]) -> AsyncIterator[Any]:
         if not isinstance(response, TextResponse):
             self._stat("item_dropped/not_html")
             logger.warning("Article %s is not HTML (%s); archived, not extracted", response.url,
                            response.headers.get("Content-Type"))
             return
         try:
-            fields = extract_page(
-                response.body, response.url, parser=self.outlet.article_parser(),
-                content_type=response.headers.get("Content-Type", b"").decode("latin-1"))
+            # In the worker pool (EXTRACT_WORKERS), so fetching goes on meanwhile.
+            fields = await extract(
+                response.body, response.url, parser=self.outlet.parser,
+                content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+                workers=worker_count(self.settings.getint("EXTRACT_WORKERS", -1)))
         except ExtractionError as exc:
             self._stat(f"item_dropped/{exc.reason}")
             logger.warning("No article in %s: %s", response.url, exc)
