@@ -37,11 +37,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.threads import deferToThread
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.utils import Digester
 
 from archive.digests import DigestStore, SqliteDigestStore
-from archive.writer import Location, RotatingWarcWriter, repair_orphans
+from archive.writer import Location, RotatingWarcWriter, index_cdxj, repair_orphans
 from crawler import __version__
 
 logger = logging.getLogger(__name__)
@@ -103,6 +106,7 @@ class WarcRecorder:
         self.stats = stats
         self.builder = writer.builder
         self.loader = ArcWarcRecordLoader()
+        self._indexing: list[Deferred[Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorder:
@@ -138,6 +142,7 @@ class WarcRecorder:
             digests = SqliteDigestStore(
                 Path(settings.get("WARC_DIGESTS") or data / "state" / "digests.sqlite3"))
         recorder = cls(writer, digests, crawler.stats)
+        writer.on_finished = recorder.index_later
         crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
@@ -206,8 +211,18 @@ class WarcRecorder:
         self.stats.inc_value("warc/records/metadata")
         self.stats.inc_value("warc/bytes", place.length)
 
-    def spider_closed(self) -> None:
+    def index_later(self, path: Path) -> None:
+        """Index a rotated file in a thread, off the reactor; then announce it (in the
+        reactor thread, where signals belong)."""
+        d = deferToThread(index_cdxj, path)
+        d.addCallback(lambda _: self.writer.on_closed and self.writer.on_closed(path))
+        d.addErrback(lambda f: logger.error("Indexing %s failed: %s", path, f.value))
+        self._indexing.append(d)
+
+    async def spider_closed(self) -> None:
         self.writer.close()
+        # The run is over only when every file is indexed (uploads take the CDXJ too).
+        await maybe_deferred_to_future(DeferredList(self._indexing))
         self.stats.set_value("warc/files", len(self.writer.closed_files))
         self.stats.set_value("warc/finished", datetime.now(UTC).isoformat(timespec="seconds"))
         if isinstance(self.digests, SqliteDigestStore):

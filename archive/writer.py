@@ -95,8 +95,12 @@ class RotatingWarcWriter:
 
     def __init__(self, directory: Path, prefix: str, info: Mapping[str, Any],
                  max_size: int = 1024**3, gzip_level: int = 6,
-                 on_closed: Callable[[Path], object] | None = None) -> None:
+                 on_closed: Callable[[Path], object] | None = None,
+                 on_finished: Callable[[Path], object] | None = None) -> None:
+        """``on_finished(path)``, when given, takes over indexing a renamed file (the
+        crawl does it in a thread); otherwise it is indexed here, then ``on_closed``."""
         self.directory = directory
+        self.on_finished = on_finished
         self.prefix = prefix
         self.info = dict(info)
         self.max_size = max_size
@@ -156,6 +160,22 @@ class RotatingWarcWriter:
 
     def close(self) -> Path | None:
         """Finish the current file: fsync, rename, index. Returns the finished path."""
+        final = self.finish()
+        if final is not None:
+            if self.on_finished is not None:
+                self.on_finished(final)
+            else:
+                self.index(final)
+        return final
+
+    def index(self, final: Path) -> None:
+        """Index a finished file (CDXJ beside it) and announce it."""
+        index_cdxj(final)
+        if self.on_closed is not None:
+            self.on_closed(final)
+
+    def finish(self) -> Path | None:
+        """fsync and rename the current file (fast); indexing is :meth:`index`."""
         if self._stream is None or self._path is None:
             return None
         self._stream.flush()
@@ -165,10 +185,7 @@ class RotatingWarcWriter:
         self._path.replace(final)
         _fsync_dir(final.parent)
         self._stream, self._path = None, None
-        index_cdxj(final)
         self.closed_files.append(final)
-        if self.on_closed is not None:
-            self.on_closed(final)
         return final
 
 
