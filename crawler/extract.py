@@ -22,7 +22,7 @@ import logging
 import re
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -32,7 +32,7 @@ import trafilatura
 from dateutil import parser as dateparser
 from lxml import etree
 from parsel import Selector
-from w3lib.encoding import html_to_unicode, read_bom, resolve_encoding
+from w3lib.encoding import html_to_unicode, read_bom
 
 from crawler.parsers import ArticleParser
 
@@ -253,7 +253,7 @@ def _strings(value: Any) -> list[str]:
 
 
 def _keywords(value: Any) -> list[str]:
-    out = []
+    out: list[str] = []
     for s in _strings(value):
         out.extend(k.strip() for k in re.split(r"[,،]", s) if k.strip())
     return out
@@ -265,7 +265,7 @@ def _squash(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def clean_authors(names: list[str], site_names: set[str] = frozenset()) -> list[str]:
+def clean_authors(names: list[str], site_names: Iterable[str] = ()) -> list[str]:
     """Person names only: no "By", no outlet name, no e-mail or URL, one name each."""
     sites = {s.casefold() for s in site_names if s}
     for s in site_names:  # "The Syrian Observatory For Human Rights" signs as "SOHR"
@@ -418,9 +418,10 @@ def _body_and_metadata(root: Any, url: str | None) -> tuple[list[str], Any]:
         root, url=url, with_metadata=True, include_comments=False, include_tables=True,
         include_images=False, deduplicate=False, favor_precision=False,
     )
-    if doc is None or getattr(doc, "body", None) is None:
+    body = getattr(doc, "body", None)
+    if doc is None or body is None:
         return [], doc
-    return _body_from_tree(doc.body), doc
+    return _body_from_tree(body), doc
 
 
 def extract_page(body: bytes, url: str, *, content_type: str | None = None,

@@ -206,7 +206,8 @@ def self_signed_tls(hosts: list[str] | None = None) -> ssl.CertificateOptions:
             critical=False)
     cert = builder.sign(key, hashes.SHA256())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
+                            serialization.NoEncryption())
+    pem += cert.public_bytes(serialization.Encoding.PEM)
     return ssl.PrivateCertificate.loadPEM(pem).options()
 
 
@@ -215,7 +216,10 @@ class ProxyEntry(protocol.Protocol):
     tunnel to the mirror itself; anything else is plain HTTP.  Either way the
     connection is then handed to Twisted's HTTP channel."""
 
-    def __init__(self, site: server.Site, tls: ssl.CertificateOptions, addr: IAddress) -> None:
+    transport: Any  # a TCP transport: ITransport and ITLSTransport, which mypy cannot join
+
+    def __init__(self, site: server.Site, tls: ssl.CertificateOptions,
+                 addr: IAddress | None) -> None:
         self.site, self.tls, self.addr = site, tls, addr
         self.buffer = b""
 
@@ -246,7 +250,7 @@ class ProxyFactory(protocol.Factory):
         self.site = site
         self.tls = self_signed_tls(hosts)
 
-    def buildProtocol(self, addr: IAddress) -> ProxyEntry:
+    def buildProtocol(self, addr: IAddress | None) -> ProxyEntry:
         return ProxyEntry(self.site, self.tls, addr)
 
 
@@ -267,7 +271,9 @@ def make_site(routes: dict[str, Route], log: IO[str] | None = None) -> server.Si
 def serve(pages: Path, port: int = 0, host: str = "127.0.0.1",
           log_path: Path | None = None, shared: Path | None = None) -> None:
     """Serve until stopped; print the proxy URL as the first line of output."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
+
+    reactor: Any = _reactor  # the installed reactor provides far more than its type says
 
     routes = load_routes(pages, shared)
     log = log_path.open("a", encoding="utf-8") if log_path else None
@@ -275,12 +281,12 @@ def serve(pages: Path, port: int = 0, host: str = "127.0.0.1",
     http.HTTPFactory.noisy = False
     hosts = [urlsplit(r.url).hostname or "" for r in routes.values()]
     listening = reactor.listenTCP(port, ProxyFactory(site, [h for h in hosts if h]),
-                                  interface=host)  # type: ignore[attr-defined]
+                                  interface=host)
     address = listening.getHost()
     print(f"http://{address.host}:{address.port}", flush=True)
     print(f"# serving {len(routes)} saved URLs from {pages}; "
           f"set http_proxy and https_proxy to the URL above; Ctrl-C stops",
           file=sys.stderr, flush=True)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
     if log:
         log.close()

@@ -111,7 +111,8 @@ class _Checker:
     def keys(self, data: dict[str, Any], allowed: set[str], prefix: str = "") -> None:
         for key in data:
             if key not in allowed:
-                raise self.fail(prefix + key, f"unknown field (allowed: {', '.join(sorted(allowed))})")
+                known = ", ".join(sorted(allowed))
+                raise self.fail(prefix + key, f"unknown field (allowed: {known})")
 
     def string(self, data: dict[str, Any], key: str, *, required: bool = True,
                prefix: str = "") -> str | None:
@@ -190,7 +191,7 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
     def sources(kind: str) -> tuple[Source, ...]:
         items = data.get(kind, [])
         if not isinstance(items, list):
-            raise check.fail(kind, "must be a list of tables ([[%s]])" % kind)
+            raise check.fail(kind, f"must be a list of tables ([[{kind}]])")
         out = []
         for i, item in enumerate(items):
             prefix = f"{kind}[{i}]."
@@ -219,7 +220,8 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
         max_pages = item.get("max_pages")
         if max_pages is not None and (isinstance(max_pages, bool)
                                       or not isinstance(max_pages, int) or max_pages < 1):
-            raise check.fail(prefix + "max_pages", f"must be a whole number >= 1, not {max_pages!r}")
+            raise check.fail(prefix + "max_pages",
+                             f"must be a whole number >= 1, not {max_pages!r}")
         sections.append(Section(url=url, next=nxt, links=links, max_pages=max_pages))
 
     parser = check.string(data, "parser", required=False)
@@ -300,7 +302,8 @@ class Registry:
         try:
             return self._outlets[outlet_id]
         except KeyError:
-            raise KeyError(f"unknown outlet {outlet_id!r} (known: {', '.join(self.ids())})") from None
+            known = ", ".join(self.ids())
+            raise KeyError(f"unknown outlet {outlet_id!r} (known: {known})") from None
 
     def ids(self) -> list[str]:
         return list(self._outlets)

@@ -6,6 +6,7 @@ hand-written spider), ``OUTLETS_PATHS`` (extra registry folders or files).
 
 from __future__ import annotations
 
+import builtins
 from typing import Self
 
 from scrapy import Request, Spider
@@ -37,9 +38,9 @@ class OutletSpiderLoader:
             return self._outlets[spider_name]
         return self._modules.load(spider_name)
 
-    def list(self) -> list[str]:
+    def list(self) -> builtins.list[str]:
         return sorted([*self._outlets, *self._modules.list()])
 
-    def find_by_request(self, request: Request) -> list[str]:
+    def find_by_request(self, request: Request) -> builtins.list[str]:
         found = [name for name, cls in self._outlets.items() if cls.handles_request(request)]
         return found + self._modules.find_by_request(request)

@@ -147,7 +147,7 @@ class OutletSpider(scrapy.Spider):
     def parse_feed(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
         try:
             listings = read_feed(response.body, response.url,
-                                 response.headers.get("Content-Type", b"").decode("latin-1"))
+                                 (response.headers.get("Content-Type") or b"").decode("latin-1"))
         except DiscoveryError as exc:
             self._stat("discovery/feed/malformed")
             logger.error("%s", exc)
@@ -236,7 +236,7 @@ class OutletSpider(scrapy.Spider):
             # In the worker pool (EXTRACT_WORKERS), so fetching goes on meanwhile.
             fields = await extract(
                 response.body, response.url, parser=self.outlet.parser,
-                content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+                content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
                 workers=worker_count(self.settings.getint("EXTRACT_WORKERS", -1)))
         except ExtractionError as exc:
             self._stat(f"item_dropped/{exc.reason}")

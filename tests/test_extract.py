@@ -18,7 +18,6 @@ from crawler.extract import (
     ExtractionError,
     article_from_page,
     date_from_url,
-    decode_html,
     extract_article,
     extract_page,
     parse_date,
@@ -71,7 +70,8 @@ def test_windows_1256_and_mislabelled_pages() -> None:
 
 @pytest.mark.parametrize("body, reason", [
     (b"", "empty"), (b"   \n", "empty"), (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, "binary"),
-    (bytes(range(256)) * 40, "binary"), (gzip.compress(b"".join(b"<p>%d</p>" % i for i in range(5000)))[:300], "truncated"),
+    (bytes(range(256)) * 40, "binary"),
+    (gzip.compress(b"".join(b"<p>%d</p>" % i for i in range(5000)))[:300], "truncated"),
 ])
 def test_bad_input_gives_a_reason(body: bytes, reason: str) -> None:
     with pytest.raises(ExtractionError) as exc:

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import FAST, ROOT, CrawlResult, Mirror, crawl
+from conftest import ROOT, CrawlResult, Mirror, crawl
 from warcio.archiveiterator import ArchiveIterator
 
 BIN = Path(sys.executable).parent

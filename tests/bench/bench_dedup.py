@@ -102,7 +102,8 @@ def run(n: int, plant_rate: float, seed: int) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     clean = n - len(planted)
     print(f"{n:>9,} articles ({len(planted):,} planted copies): "
-          f"{1000 * elapsed / n:.3f} ms/article, peak RSS {peak:.0f} MB, state {db_size / 1e6:.0f} MB, "
+          f"{1000 * elapsed / n:.3f} ms/article, peak RSS {peak:.0f} MB, "
+          f"state {db_size / 1e6:.0f} MB, "
           f"recall {found / max(1, len(planted)):.4f} (wrong original {wrong_target}), "
           f"false merges {false_merges} ({100 * false_merges / max(1, clean):.4f} %)")
 
@@ -115,7 +116,8 @@ def compare_minhash(count: int = 3000) -> None:
     for t in texts:
         signature(t)
     ours = time.perf_counter() - start
-    line = f"MinHash of {count} articles, {NUM_PERM} permutations: rensa {1000 * ours / count:.3f} ms"
+    line = (f"MinHash of {count} articles, {NUM_PERM} permutations: "
+            f"rensa {1000 * ours / count:.3f} ms")
     try:
         from datasketch import MinHash
     except ImportError:

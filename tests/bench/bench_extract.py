@@ -198,10 +198,9 @@ DATASETS: dict[str, Callable[[], Iterator[Page]]] = {
 # -- the two extractors ------------------------------------------------------------
 
 def ours(page: Page) -> dict[str, Any]:
-    from crawler.extract import ExtractionError
+    from crawler.extract import ExtractionError, extract_page
     from crawler.items import ArticleLoader
     from pipelines.clean import clean_article
-    from crawler.extract import extract_page
     try:
         fields = extract_page(page.html, page.url)
     except ExtractionError:
@@ -217,6 +216,7 @@ def ours(page: Page) -> dict[str, Any]:
 
 def plain_trafilatura(page: Page) -> dict[str, Any]:
     import trafilatura
+
     from crawler.extract import ExtractionError, decode_html
     try:
         html = decode_html(page.html)
@@ -279,7 +279,9 @@ def run(datasets: list[str] | None = None) -> dict[tuple[str, str, str], Tally]:
 
 
 def _pct(values: list[bool]) -> str:
-    return f"{100 * sum(values) / len(values):5.1f}% ({sum(values)}/{len(values)})" if values else "-"
+    if not values:
+        return "-"
+    return f"{100 * sum(values) / len(values):5.1f}% ({sum(values)}/{len(values)})"
 
 
 def report(tallies: dict[tuple[str, str, str], Tally]) -> str:
@@ -293,9 +295,6 @@ def report(tallies: dict[tuple[str, str, str], Tally]) -> str:
         lines.append(f"{dataset:<17}{lang:<5}{ext:<12}{len(t.body) or '':>6}{body}  "
                      f"{_pct(t.title):<17}{_pct(t.date):<17}{_pct(t.authors):<17}{_pct(t.snippets)}")
     lines.append("")
-    for (dataset, lang, ext), t in sorted(tallies.items()):
-        if lang == "":
-            continue
     totals: dict[tuple[str, str], Tally] = defaultdict(Tally)
     for (dataset, lang, ext), t in tallies.items():
         if lang:

@@ -75,7 +75,8 @@ def main() -> None:
             c = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
             out += len(c.compress(data) + c.flush())
         elapsed = time.perf_counter() - start
-        print(f"raw gzip level {level} of the same bytes, per record:     {mb / elapsed:7.1f} MB/s, "
+        print(f"raw gzip level {level} of the same bytes, per record:     "
+              f"{mb / elapsed:7.1f} MB/s, "
               f"{out / 1e6:.1f} MB")
 
 
