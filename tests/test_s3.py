@@ -406,3 +406,26 @@ def test_an_outage_mid_crawl_loses_and_duplicates_nothing(mirror: Mirror,
                                     + server2.puts("/outage/a/warc/")).values())
     finally:
         server2.stop()
+
+
+def test_a_fresh_machine_resumes_from_s3(mirror: Mirror, uploaded: dict[str, Any],
+                                         tmp_path: Path) -> None:
+    """Nightly on a new machine: the state comes back from S3, so nothing archived
+    before is fetched again and nothing is reported new."""
+    from conftest import load_routes, read_items
+
+    from crawler.mirror import url_key
+    from crawler.registry import Registry
+
+    fresh = tmp_path / "fresh"
+    env = {**uploaded["env"], "http_proxy": mirror.proxy, "https_proxy": mirror.proxy}
+    before = len(mirror.requested())
+    proc = run_cli("crawl", "--data", str(fresh), *FAST, env=env)
+    assert proc.returncode in (0, 3), proc.stdout[-2000:] + proc.stderr[-2000:]
+    for name in ("digests.sqlite3", "fetched.sqlite3", "dedup.sqlite3", "catalog.sqlite3"):
+        assert (fresh / "state" / name).is_file(), name
+    articles = {url_key(r["url"]) for o in Registry.load().ids() for r in load_routes(o)
+                if r.get("article")}
+    fetched = [r["url"] for r in mirror.requested()[before:] if url_key(r["url"]) in articles]
+    assert fetched == []
+    assert read_items(fresh) == []
