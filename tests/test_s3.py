@@ -429,3 +429,23 @@ def test_a_fresh_machine_resumes_from_s3(mirror: Mirror, uploaded: dict[str, Any
     fetched = [r["url"] for r in mirror.requested()[before:] if url_key(r["url"]) in articles]
     assert fetched == []
     assert read_items(fresh) == []
+
+
+def test_local_warcs_are_deleted_only_once_s3_holds_them(s3: FaultyS3, mirror: Mirror,
+                                                         tmp_path: Path) -> None:
+    from conftest import read_items
+
+    data = tmp_path / "data"
+    env = {**aws_env(s3.endpoint, "s3://syria-test/retention"), "http_proxy": mirror.proxy,
+           "https_proxy": mirror.proxy}
+    proc = run_cli("crawl", "mee", "--data", str(data), *FAST,
+                   "-s", "S3_DELETE_UPLOADED=True", env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert not list((data / "warc").glob("*.warc.gz"))  # all on S3, intact
+    keys = [o["Key"] for o in client(s3.endpoint).list_objects_v2(
+        Bucket="syria-test", Prefix="retention/warc/")["Contents"]]
+    assert keys and all(k.endswith(".warc.gz") for k in keys)
+    item = next(i for i in read_items(data) if not i.get("duplicate_of"))
+    record = run_cli("record", item["url"], "--data", str(data), env=env)
+    assert record.returncode == 0, record.stderr
+    assert item["title"] in record.stdout and item["body"][-1][:50] in record.stdout
