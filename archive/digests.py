@@ -8,9 +8,10 @@ store (Redis, for distributed crawls) can serve the same recorder.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Protocol
+
+from crawler.statedb import open_state_db
 
 
 class DigestStore(Protocol):
@@ -23,13 +24,10 @@ class DigestStore(Protocol):
 
 class SqliteDigestStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS digests ("
-                        "digest TEXT PRIMARY KEY, uri TEXT NOT NULL, date TEXT NOT NULL)")
+        self.db = open_state_db(path, "CREATE TABLE IF NOT EXISTS digests (digest TEXT PRIMARY "
+                                "KEY, uri TEXT NOT NULL, date TEXT NOT NULL)",
+                                synchronous_normal=True)
 
     def get(self, digest: str) -> tuple[str, str] | None:
         row = self.db.execute("SELECT uri, date FROM digests WHERE digest = ?",

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crawler.statedb import open_state_db
+
 PENDING, UPLOADED = "pending", "uploaded"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -67,14 +69,10 @@ class Outbox:
     """Thread-safe: one connection, serialised by a lock (every call is short)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                  check_same_thread=False)
+        self.db = open_state_db(path, SCHEMA, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
 
     @classmethod
     def for_data(cls, data_dir: Path) -> Outbox:

@@ -10,12 +10,12 @@ distributed crawls with the same five methods.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from crawler.similarity import Signature
+from crawler.statedb import open_state_db
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,8 @@ class DedupStore(Protocol):
 
 class SqliteDedupStore:
     def __init__(self, path: Path, commit_every: int = 1) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript("""
+        self.db = open_state_db(path, autocommit=False, timeout=60, synchronous_normal=True,
+                                schema="""
             CREATE TABLE IF NOT EXISTS originals (
                 id INTEGER PRIMARY KEY, canonical TEXT NOT NULL, outlet TEXT NOT NULL,
                 cluster TEXT NOT NULL, signature BLOB NOT NULL);

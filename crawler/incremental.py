@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from crawler.statedb import open_state_db
+
 logger = logging.getLogger(__name__)
 
 
@@ -39,13 +40,11 @@ class FetchedStore:
     """Article pages fetched before: fingerprint -> URL, listed date, fetch time, record."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS fetched (fp TEXT PRIMARY KEY, url TEXT, "
-                        "listed TEXT, fetched_at TEXT, record_id TEXT)")
-        self.db.execute("CREATE TABLE IF NOT EXISTS listings (page TEXT PRIMARY KEY, "
-                        "links TEXT NOT NULL)")
+        self.db = open_state_db(path, """
+            CREATE TABLE IF NOT EXISTS fetched (fp TEXT PRIMARY KEY, url TEXT, listed TEXT,
+                                                fetched_at TEXT, record_id TEXT);
+            CREATE TABLE IF NOT EXISTS listings (page TEXT PRIMARY KEY, links TEXT NOT NULL);
+        """)
 
     def get(self, fp: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT url, listed, fetched_at, record_id FROM fetched "
@@ -89,16 +88,16 @@ class _Listing:
     def __init__(self, store: FetchedStore, url: str) -> None:
         self.store, self.url = store, url
         self.links: set[str] = set()
-        self._previous: set[str] | None = None
-        self._loaded = False
+        self.paginated = False
 
     def has_news(self) -> bool:
-        if not self._loaded:
-            self._previous, self._loaded = self.store.listing(self.url), True
-        return self._previous is None or not self.links <= self._previous
+        """Asked when the page links to its next page (only such pages are remembered)."""
+        self.paginated = True
+        previous = self.store.listing(self.url)
+        return previous is None or not self.links <= previous
 
     def save(self) -> None:
-        if self.links:
+        if self.paginated and self.links:
             self.store.put_listing(self.url, self.links)
 
 

@@ -27,6 +27,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.relevance import normalise_arabic
+from crawler.statedb import open_state_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -107,10 +108,7 @@ class Catalog:
         if readonly:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(SCHEMA)
+            self.db = open_state_db(path, SCHEMA, autocommit=False)
         self.db.row_factory = sqlite3.Row
 
     @classmethod
