@@ -176,9 +176,10 @@ class WarcRecorder:
                 warc_headers_dict=warc_headers)
         else:
             payload = head + body
+            # The digest computed above: warcio then does not hash the body again.
             record = self.builder.create_warc_record(
                 url, "response", payload=BytesIO(payload), length=len(payload),
-                warc_headers_dict=warc_headers)
+                warc_headers_dict={**warc_headers, "WARC-Payload-Digest": digest})
         request_payload = raw_request(request)
         req_record = self.builder.create_warc_record(
             url, "request", payload=BytesIO(request_payload), length=len(request_payload),

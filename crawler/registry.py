@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from parsel.csstranslator import HTMLTranslator
+from scrapy.utils.url import url_is_from_any_domain
 
 from crawler.parsers import ArticleParser, ParserError, load_parser
 
@@ -152,9 +153,8 @@ class _Checker:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise self.fail(fieldname, f"must be an absolute http(s) URL, not {value!r}")
-        host = parts.hostname
-        if not any(host == d or host.endswith("." + d) for d in domains):
-            raise self.fail(fieldname, f"host {host!r} is not in allowed_domains")
+        if not url_is_from_any_domain(value, list(domains)):
+            raise self.fail(fieldname, f"host {parts.hostname!r} is not in allowed_domains")
         return value
 
 

@@ -37,6 +37,11 @@ REPORT_STATS = {
 }
 
 
+def _under(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The stats below ``prefix/``, keyed by the rest of their name."""
+    return {k[len(prefix) + 1:]: v for k, v in stats.items() if k.startswith(prefix + "/")}
+
+
 class CrawlRun:
     def __init__(self, data_dir: Path, outlets: list[str] | None = None,
                  since: str | None = None, max_pages: int | None = None,
@@ -183,21 +188,14 @@ class CrawlRun:
         for outlet_id, crawler in crawlers.items():
             stats = crawler.stats.get_stats() if crawler.stats else {}
             row: dict[str, Any] = {k: stats.get(v, 0) for k, v in REPORT_STATS.items()}
-            row["dropped"] = {k.split("/", 1)[1]: v for k, v in stats.items()
-                              if k.startswith("item_dropped/")}
-            row["discovery"] = {k.split("/", 1)[1]: v for k, v in stats.items()
-                                if k.startswith("discovery/")}
-            row["status_counts"] = {k.rsplit("/", 1)[1]: v for k, v in stats.items()
-                                    if k.startswith("downloader/response_status_count/")}
-            row["dedup"] = {k.split("/", 1)[1]: v for k, v in stats.items()
-                            if k.startswith("dedup/")}
-            row["incremental"] = {k.split("/", 1)[1]: v for k, v in stats.items()
-                                  if k.startswith("incremental/")}
-            row["warc"] = {
-                "files": stats.get("warc/files", 0), "bytes": stats.get("warc/bytes", 0),
-                "records": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
-                            if k.startswith("warc/records/")},
-            }
+            row["dropped"] = _under(stats, "item_dropped")
+            row["discovery"] = _under(stats, "discovery")
+            row["status_counts"] = _under(stats, "downloader/response_status_count")
+            row["dedup"] = _under(stats, "dedup")
+            row["incremental"] = _under(stats, "incremental")
+            row["warc"] = {"files": stats.get("warc/files", 0),
+                           "bytes": stats.get("warc/bytes", 0),
+                           "records": _under(stats, "warc/records")}
             row["finish_reason"] = stats.get("finish_reason")
             # IgnoreRequest is how robots.txt and offsite filtering say no: not an error.
             errors = sum(v for k, v in stats.items()

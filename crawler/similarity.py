@@ -30,10 +30,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise_arabic(text))
 
 
-def exact_fingerprint(text: str) -> str:
+def exact_fingerprint(text: str | list[str]) -> str:
     """The same words in the same order give the same fingerprint, whatever the
-    spacing, punctuation, diacritics or letter forms."""
-    return hashlib.sha1(" ".join(words(text)).encode("utf-8")).hexdigest()
+    spacing, punctuation, diacritics or letter forms (a text, or its :func:`words`)."""
+    tokens = words(text) if isinstance(text, str) else text
+    return hashlib.sha1(" ".join(tokens).encode("utf-8")).hexdigest()
 
 
 def shingles(tokens: list[str], size: int = SHINGLE) -> set[str]:
@@ -80,8 +81,9 @@ class Signature:
         return cls(tuple(values), size)
 
 
-def signature(text: str, num_perm: int = NUM_PERM) -> Signature:
-    grams = shingles(words(text))
+def signature(text: str | list[str], num_perm: int = NUM_PERM) -> Signature:
+    """The MinHash signature of a text, or of its :func:`words`."""
+    grams = shingles(words(text) if isinstance(text, str) else text)
     minhash = RMinHash(num_perm=num_perm, seed=SEED)
     minhash.update(list(grams))
     return Signature(tuple(minhash.digest()), len(grams))

@@ -64,13 +64,14 @@ class Deduplicator:
                 return {"dedup": "new_version", "duplicate_of": None, "similarity": None,
                         "cluster_id": known.cluster}
             return self._verdict("url", known, 1.0)
-        fingerprint = exact_fingerprint(text)
+        tokens = words(text)
+        fingerprint = exact_fingerprint(tokens)
         same = self.store.by_fingerprint(fingerprint)
         if same is not None:
             self.store.add_alias(key, same)
             return self._verdict("exact", same, 1.0)
-        sig = signature(text)
-        if len(words(text)) >= self.min_words:
+        sig = signature(tokens)
+        if len(tokens) >= self.min_words:
             best, best_j, best_c = None, 0.0, 0.0
             for cand in self.store.candidates(sig.bands()):
                 assert cand.signature is not None

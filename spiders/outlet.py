@@ -19,7 +19,6 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import scrapy
 from dateutil import parser as dateparser
@@ -27,6 +26,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
 from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.url import url_is_from_any_domain
 
 from crawler import __version__, relevance
 from crawler.discovery import DiscoveryError, Listing, read_feed, read_sitemap
@@ -86,8 +86,7 @@ class OutletSpider(scrapy.Spider):
             urls = [u for u in urls.replace(",", " ").split() if u]
         self.urls = list(urls or [])
         for url in self.urls:
-            host = urlsplit(url).hostname or ""
-            if not any(host == d or host.endswith("." + d) for d in self.outlet.allowed_domains):
+            if not url_is_from_any_domain(url, self.outlet.allowed_domains):
                 raise ValueError(f"urls: {url} is not on {self.outlet.id}'s allowed domains "
                                  f"({', '.join(self.outlet.allowed_domains)})")
 
@@ -118,6 +117,13 @@ class OutletSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
 
+    def _before_since(self, listing: Listing) -> bool:
+        """A listing dated before the since-date is not followed (counted)."""
+        if self.since and listing.date and listing.date < self.since:
+            self._stat("discovery/skipped/before_since")
+            return True
+        return False
+
     def _take(self, listing: Listing, source: Source, kind: str,
               via: str) -> scrapy.Request | None:
         """A request for a listed article, or None when the listing says skip it."""
@@ -125,8 +131,7 @@ class OutletSpider(scrapy.Spider):
         if not self.outlet.is_article(url):
             self._stat(f"discovery/{kind}/not_article")
             return None
-        if self.since and listing.date and listing.date < self.since:
-            self._stat("discovery/skipped/before_since")
+        if self._before_since(listing):
             return None
         if (listing.title and not (source.syria or self.outlet.all_syria)
                 and self.settings.getbool("DISCOVERY_SKIP_UNRELATED")
@@ -185,8 +190,7 @@ class OutletSpider(scrapy.Spider):
         self._stat("discovery/sitemap/read")
         for listing in sitemap.entries:
             if sitemap.kind == "sitemapindex":
-                if self.since and listing.date and listing.date < self.since:
-                    self._stat("discovery/skipped/before_since")
+                if self._before_since(listing):
                     continue
                 yield response.follow(listing.url, self.parse_sitemap,
                                       cb_kwargs={"source": source}, priority=10)

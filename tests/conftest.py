@@ -4,7 +4,6 @@ of every outlet through it (session-scoped: the crawl runs once per test run).""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tomllib
@@ -14,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from crawler import demo
+from crawler.demo import proxy_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR_PAGES = ROOT / "tests" / "mirror"
@@ -27,23 +29,16 @@ class Mirror:
     process: subprocess.Popen[str]
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
-        env.update(http_proxy=self.proxy, https_proxy=self.proxy, **extra)
-        return env
+        return {**proxy_env(self.proxy), **extra}
 
     def requested(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log.read_text().splitlines() if line]
 
 
 def start_mirror(pages: Path, log: Path) -> Mirror:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "mirror", "--pages", str(pages), "--log", str(log)],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    assert proc.stdout is not None
-    # The first line is printed once the port is bound: no sleeping, no polling.
-    line = proc.stdout.readline().strip()
-    assert line.startswith("http://127.0.0.1:"), f"mirror did not start: {line!r}"
-    return Mirror(proxy=line, log=log, process=proc)
+    # The mirror prints its URL once the port is bound: no sleeping, no polling.
+    proc, proxy = demo.start_mirror(pages, log)
+    return Mirror(proxy=proxy, log=log, process=proc)
 
 
 @pytest.fixture(scope="session")
