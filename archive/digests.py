@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from crawler.statedb import open_state_db
+from archive.statedb import open_state_db
 
 
 class DigestStore(Protocol):

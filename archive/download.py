@@ -32,7 +32,7 @@ from archive.s3 import (
     safe_target,
     warc_key,
 )
-from pipelines.catalog import Catalog, Hit
+from archive.catalog import Catalog, Hit
 
 logger = logging.getLogger(__name__)
 

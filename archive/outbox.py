@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler.statedb import open_state_db
+from archive.statedb import open_state_db
 
 PENDING, UPLOADED = "pending", "uploaded"
 SCHEMA = """

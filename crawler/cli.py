@@ -77,7 +77,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:
-    from crawler.mirror import MirrorError, default_pages, default_shared, serve
+    from crawler.mirror.server import MirrorError, default_pages, default_shared, serve
 
     pages = Path(args.pages) if args.pages else default_pages()
     if not pages.is_dir():
@@ -493,7 +493,7 @@ def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.extract import ExtractionError, article_from_page
+    from crawler.extract.article import ExtractionError, article_from_page
 
     status = EXIT_OK
     for name in args.pages:

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from crawler.mirror import default_pages
+from crawler.mirror.server import default_pages
 
 
 def start_mirror(pages: Path, log: Path | None = None) -> tuple[subprocess.Popen[str], str]:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import scrapy
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.extract import ExtractionError, extract_page, load_article
+from crawler.extract.article import ExtractionError, extract_page, load_article
 from crawler.registry import Outlet, Registry
 
 logger = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ DATA_DIR = os.environ.get("SYRIA_ARCHIVE_DATA", "data")
 
 # -- incremental crawls: article pages archived before are not fetched again --
 SPIDER_MIDDLEWARES = {
-    "crawler.incremental.IncrementalFetchMiddleware": 600,
+    "spiders.incremental.IncrementalFetchMiddleware": 600,
 }
 INCREMENTAL_ENABLED = True
 INCREMENTAL_STATE = ""  # default: DATA_DIR/state/fetched.sqlite3
@@ -64,7 +64,7 @@ WARC_REVISITS = True
 WARC_DIGESTS = ""  # default: DATA_DIR/state/digests.sqlite3
 WARC_OPERATOR = os.environ.get("SYRIA_ARCHIVE_OPERATOR", "")
 
-# -- extraction in worker processes, off the reactor (crawler.workers) --------
+# -- extraction in worker processes, off the reactor (crawler.extract.pool) --------
 EXTRACT_WORKERS = -1  # -1: one per core beyond the first; 0: in the crawling process
 
 # -- item pipelines, in order ---------------------------------------------
@@ -72,7 +72,7 @@ ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,
     "pipelines.window.DateWindowPipeline": 200,
     "pipelines.relevance.RelevancePipeline": 300,
-    "pipelines.catalog.CatalogPipeline": 500,
+    "archive.catalog.CatalogPipeline": 500,
     "pipelines.dedup.DedupPipeline": 400,
 }
 RELEVANCE_MIN_BODY_MENTIONS = 2

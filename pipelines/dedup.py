@@ -1,6 +1,6 @@
 """Deduplication of articles across URLs, outlets and nights.
 
-For each article, in this order: its canonical URL (``crawler.urls``) seen
+For each article, in this order: its canonical URL (``pipelines.urls``) seen
 before -> ``url`` duplicate; the same normalised text seen under another URL
 -> ``exact``; a MinHash LSH candidate whose estimated Jaccard similarity
 reaches ``DEDUP_THRESHOLD``, or which contains it (a trimmed or re-topped wire
@@ -30,9 +30,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from crawler.dedupstore import DedupStore, Original, SqliteDedupStore
-from crawler.similarity import exact_fingerprint, signature, words
-from crawler.urls import canonical_url, url_key
+from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
+from pipelines.similarity import exact_fingerprint, signature, words
+from pipelines.urls import canonical_url, url_key
 
 logger = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.url import url_is_from_any_domain
 
 from crawler import __version__, relevance
-from crawler.discovery import DiscoveryError, Listing, read_feed, read_sitemap
-from crawler.extract import ExtractionError, load_article
+from spiders.discovery import DiscoveryError, Listing, read_feed, read_sitemap
+from crawler.extract.article import ExtractionError, load_article
 from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
-from crawler.workers import extract, worker_count
+from crawler.extract.pool import extract, worker_count
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from crawler import demo
 from crawler.demo import proxy_env
 
 ROOT = Path(__file__).resolve().parent.parent
-MIRROR_PAGES = ROOT / "tests" / "mirror"
+MIRROR_PAGES = ROOT / "crawler" / "mirror" / "pages"
 SHARED = ROOT.parent / "shared"
 
 

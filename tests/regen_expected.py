@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MIRROR = ROOT / "tests" / "mirror"
+MIRROR = ROOT / "crawler" / "mirror" / "pages"
 EXPECTED = ROOT / "tests" / "expected"
 sys.path.insert(0, str(ROOT))
 
@@ -47,7 +47,7 @@ def expected_path(outlet: str, file: str) -> Path:
 
 
 def expected_article(outlet: str, file: str, route: dict[str, Any]) -> dict[str, Any]:
-    from crawler.extract import article_from_page
+    from crawler.extract.article import article_from_page
     from crawler.registry import Registry
 
     known = outlet in Registry.load()

@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import CrawlResult
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.catalog import Catalog
+from archive.catalog import Catalog
 
 
 def article(url: str, title: str, text: str, **extra: object) -> dict[str, object]:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import MIRROR_PAGES
 
-from crawler.dedupstore import SqliteDedupStore
-from crawler.similarity import exact_fingerprint, signature
-from crawler.urls import canonical_url, url_key
+from pipelines.dedupstore import SqliteDedupStore
+from pipelines.similarity import exact_fingerprint, signature
+from pipelines.urls import canonical_url, url_key
 from pipelines.dedup import Deduplicator, OriginalsOnly
 
 
@@ -41,7 +41,7 @@ def test_trailing_slash_is_one_article() -> None:
 
 def paragraphs(outlet: str, count: int) -> list[str]:
     """Real prose for the tests: the saved pages' own paragraphs."""
-    from crawler.extract import extract_article
+    from crawler.extract.article import extract_article
     out: list[str] = []
     for page in sorted((MIRROR_PAGES / outlet).rglob("*.html")):
         body = extract_article(page.read_text(encoding="utf-8"), "https://x.example/a")["body"]
@@ -134,12 +134,12 @@ def mirror_routes() -> list[dict]:
 
 
 def items_by_key(result) -> dict[str, dict]:
-    from crawler.mirror import url_key as mirror_key
+    from crawler.mirror.server import url_key as mirror_key
     return {mirror_key(i["url"]): i for i in result.items}
 
 
 def test_same_article_under_two_urls_is_one_original(full_crawl) -> None:
-    from crawler.mirror import url_key as mirror_key
+    from crawler.mirror.server import url_key as mirror_key
     items = items_by_key(full_crawl)
     pairs = [(r["url"], r["same_as"]) for r in mirror_routes()
              if r.get("same_as") and not r.get("robots_blocked")]
@@ -159,7 +159,7 @@ def test_same_article_under_two_urls_is_one_original(full_crawl) -> None:
 
 
 def test_wire_story_on_three_outlets_is_one_original_and_two_duplicates(full_crawl) -> None:
-    from crawler.mirror import url_key as mirror_key
+    from crawler.mirror.server import url_key as mirror_key
     items = items_by_key(full_crawl)
     wire = [items[mirror_key(r["url"])] for r in mirror_routes() if r.get("wire")]
     assert len(wire) == 3 and len({w["outlet"] for w in wire}) == 3
@@ -174,7 +174,7 @@ def test_wire_story_on_three_outlets_is_one_original_and_two_duplicates(full_cra
 
 
 def test_two_stories_of_one_event_stay_apart(full_crawl) -> None:
-    from crawler.mirror import url_key as mirror_key
+    from crawler.mirror.server import url_key as mirror_key
     items = items_by_key(full_crawl)
     stories = [items[mirror_key(r["url"])] for r in mirror_routes() if r.get("same_event")]
     assert len(stories) == 2

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED
 
-from crawler.discovery import DiscoveryError, read_feed, read_sitemap
+from spiders.discovery import DiscoveryError, read_feed, read_sitemap
 
 FEEDS = SHARED / "data" / "feeds" / "rss-parser" / "test"
 TRAF = SHARED / "data" / "feeds" / "trafilatura" / "tests" / "resources"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from regen_expected import MIRROR, article_pages, expected_article, expected_path
 
-from crawler.extract import (
+from crawler.extract.article import (
     ExtractionError,
     article_from_page,
     date_from_url,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import MIRROR_PAGES, Mirror, crawl, load_routes, start_mirror
 
-from crawler.mirror import url_key
+from crawler.mirror.server import url_key
 from crawler.registry import Registry
 
 

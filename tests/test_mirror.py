@@ -12,8 +12,8 @@ import pytest
 from conftest import load_routes, start_mirror
 from w3lib.url import safe_url_string
 
-from crawler.mirror import MirrorError
-from crawler.mirror import load_routes as mirror_routes
+from crawler.mirror.server import MirrorError
+from crawler.mirror.server import load_routes as mirror_routes
 from crawler.registry import Registry
 
 

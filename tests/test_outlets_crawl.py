@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import MIRROR_PAGES, CrawlResult, crawl, load_routes
 
-from crawler.mirror import url_key
+from crawler.mirror.server import url_key
 from crawler.registry import Registry
 
 REGISTRY = Registry.load()

@@ -414,7 +414,7 @@ def test_a_fresh_machine_resumes_from_s3(mirror: Mirror, uploaded: dict[str, Any
     before is fetched again and nothing is reported new."""
     from conftest import load_routes, read_items
 
-    from crawler.mirror import url_key
+    from crawler.mirror.server import url_key
     from crawler.registry import Registry
 
     fresh = tmp_path / "fresh"

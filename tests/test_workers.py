@@ -6,8 +6,8 @@ import pytest
 from conftest import MIRROR_PAGES
 from twisted.internet import defer
 
-from crawler.extract import ExtractionError
-from crawler.workers import extract, worker_count
+from crawler.extract.article import ExtractionError
+from crawler.extract.pool import extract, worker_count
 
 
 def run(coro):
@@ -33,7 +33,7 @@ def test_inline_extraction_and_errors() -> None:
 
 
 def test_pool_matches_inline() -> None:
-    from crawler.workers import _pool_for, _unwrap, extract_in_worker
+    from crawler.extract.pool import _pool_for, _unwrap, extract_in_worker
 
     page = next((MIRROR_PAGES / "aawsat-ar").rglob("*.html")).read_bytes()
     url = "https://aawsat.com/x/1"

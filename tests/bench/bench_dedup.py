@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.dedupstore import SqliteDedupStore
-from crawler.similarity import NUM_PERM, shingles, signature, words
+from pipelines.dedupstore import SqliteDedupStore
+from pipelines.similarity import NUM_PERM, shingles, signature, words
 from pipelines.dedup import Deduplicator
 
 

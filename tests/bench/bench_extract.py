@@ -198,7 +198,7 @@ DATASETS: dict[str, Callable[[], Iterator[Page]]] = {
 # -- the two extractors ------------------------------------------------------------
 
 def ours(page: Page) -> dict[str, Any]:
-    from crawler.extract import ExtractionError, extract_page
+    from crawler.extract.article import ExtractionError, extract_page
     from crawler.items import ArticleLoader
     from pipelines.clean import clean_article
     try:
@@ -217,7 +217,7 @@ def ours(page: Page) -> dict[str, Any]:
 def plain_trafilatura(page: Page) -> dict[str, Any]:
     import trafilatura
 
-    from crawler.extract import ExtractionError, decode_html
+    from crawler.extract.article import ExtractionError, decode_html
     try:
         html = decode_html(page.html)
     except ExtractionError:

@@ -31,7 +31,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from crawler.statedb import open_state_db
+from archive.statedb import open_state_db
 
 logger = logging.getLogger(__name__)
 

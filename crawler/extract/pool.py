@@ -22,7 +22,7 @@ from typing import Any
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.extract import ExtractionError, extract_page
+from crawler.extract.article import ExtractionError, extract_page
 from crawler.parsers import load_parser
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.relevance import normalise_arabic
-from crawler.statedb import open_state_db
+from archive.statedb import open_state_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (

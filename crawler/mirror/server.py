@@ -101,7 +101,7 @@ _ROUTE_KEYS = {"url", "file", "shared", "content_type", "charset", "gzip", "stat
 
 def default_shared() -> Path | None:
     """``../shared`` beside the project, where the real third-party test pages live."""
-    shared = Path(__file__).resolve().parent.parent.parent / "shared"
+    shared = Path(__file__).resolve().parents[3] / "shared"
     return shared if shared.is_dir() else None
 
 
@@ -256,7 +256,7 @@ class ProxyFactory(protocol.Factory):
 
 def default_pages() -> Path:
     """The saved pages bundled with the project (``tests/mirror`` of the source tree)."""
-    return Path(__file__).resolve().parent.parent / "tests" / "mirror"
+    return Path(__file__).resolve().parent / "pages"
 
 
 def make_site(routes: dict[str, Route], log: IO[str] | None = None) -> server.Site:
