@@ -4,7 +4,7 @@ One SQLite file (``DATA/state/catalog.sqlite3``) maps an article to its WARC
 record (file, offset, length, record id) and keeps what researchers filter by
 (outlet, language, title, published, URL, canonical URL) and the dedup verdict
 (``duplicate_of``, ``cluster_id``, ``similarity``).  An FTS5 index holds the
-title and text normalised as :func:`crawler.relevance.normalise_arabic` does,
+title and text in their matching form (:func:`archive.text.fold`),
 plus Arabic words without the clitics written in front of them, so that a
 search for "دمشق" finds "وبدمشق" and one for "حلب" does not find "حلبة".
 
@@ -15,7 +15,6 @@ Settings read: ``CATALOG_ENABLED``, ``CATALOG_PATH`` (default
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from crawler.relevance import normalise_arabic
 from archive.statedb import open_state_db
+from archive.text import arabic_stems, fold, words
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -62,27 +61,12 @@ COLUMNS = ("url", "canonical_url", "outlet", "language", "title", "published", "
            "word_count", "warc_file", "warc_offset", "warc_length", "record_id", "revisit_of",
            "dedup", "duplicate_of", "cluster_id", "similarity", "run_id")
 
-_ARABIC_WORD = re.compile(r"[\u0621-\u064a]+")
-# The clitics Arabic writes in front of a word (as crawler.relevance allows them):
-# conjunction, preposition, article.
-_CLITICS = re.compile(r"^(?:[وف]?[بكل]?(?:ال|ل)|[وف][بكل]?|[بكل])")
 
-
-def stems(text: str) -> str:
-    """The normalised Arabic words of ``text`` that carry clitics, without them."""
-    out = []
-    for word in _ARABIC_WORD.findall(text):
-        bare = _CLITICS.sub("", word)
-        if bare != word and len(bare) >= 3:
-            out.append(bare)
-    return " ".join(out)
-
-
-def fts_query(words: list[str]) -> str:
-    """Words as an FTS5 query: each a quoted token, all required."""
+def fts_query(query_words: list[str]) -> str:
+    """Words as an FTS5 query: each a quoted token in its matching form, all required."""
     terms = []
-    for word in words:
-        for token in re.findall(r"\w+", normalise_arabic(word)):
+    for word in query_words:
+        for token in words(word):
             terms.append('"' + token.replace('"', "") + '"')
     return " AND ".join(terms)
 
@@ -125,8 +109,8 @@ class Catalog:
         row.update(warc_file=warc.get("file"), warc_offset=warc.get("offset"),
                    warc_length=warc.get("length"), record_id=warc.get("record_id"),
                    revisit_of=warc.get("revisit_of"), run_id=run_id)
-        title = normalise_arabic(article.get("title") or "")
-        text = normalise_arabic(article.get("text") or " ".join(article.get("body") or []))
+        title = fold(article.get("title") or "")
+        text = fold(article.get("text") or " ".join(article.get("body") or []))
         old = self.db.execute("SELECT id FROM articles WHERE url = ?", (row["url"],)).fetchone()
         with self.db:
             if old is None:
@@ -141,7 +125,7 @@ class Catalog:
                 self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
             self.db.execute("INSERT INTO articles_fts (rowid, title, text, stems) "
                             "VALUES (?, ?, ?, ?)",
-                            (rowid, title, text, stems(title + " " + text)))
+                            (rowid, title, text, arabic_stems(title + " " + text)))
         return old is None
 
     def search(self, words: list[str] | None = None, outlet: str | None = None,

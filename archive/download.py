@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archive.catalog import Catalog, Hit
 from archive.s3 import (
     CATALOG_KEY,
     IntegrityError,
@@ -32,7 +33,6 @@ from archive.s3 import (
     safe_target,
     warc_key,
 )
-from archive.catalog import Catalog, Hit
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ The record's place (file, offset, length, record id) is put in
 Settings read: ``WARC_ENABLED``, ``WARC_DIR`` (default ``DATA_DIR/warc``),
 ``WARC_PREFIX``, ``WARC_MAX_SIZE``, ``WARC_GZIP_LEVEL``, ``WARC_REVISITS``,
 ``WARC_DIGESTS`` (default ``DATA_DIR/state/digests.sqlite3``),
-``WARC_OPERATOR``, ``CONTACT_URL``, ``ROBOTSTXT_OBEY``, ``CRAWL_ID``.
+``WARC_OPERATOR``, ``WARC_SOFTWARE``, ``CONTACT_URL``, ``ROBOTSTXT_OBEY``, ``CRAWL_ID``.
 Stats: ``warc/records/<type>``, ``warc/bytes``, ``warc/files``.
 """
 
@@ -45,7 +45,6 @@ from warcio.utils import Digester
 
 from archive.digests import DigestStore, SqliteDigestStore
 from archive.writer import Location, RotatingWarcWriter, index_cdxj, repair_orphans
-from crawler import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +118,8 @@ class WarcRecorder:
         spider_name = getattr(crawler.spidercls, "name", None) or "crawl"
         outlet = getattr(crawler.spidercls, "outlet", None)
         info = {
-            "software": f"syria-archive/{__version__} (Scrapy {scrapy.__version__}, "
-                        f"warcio {version('warcio')})",
+            "software": f"{settings.get('WARC_SOFTWARE') or 'syria-archive'} "
+                        f"(Scrapy {scrapy.__version__}, warcio {version('warcio')})",
             "isPartOf": settings.get("CRAWL_ID") or spider_name,
             "outlet": f"{outlet.id} {outlet.base_url}" if outlet else spider_name,
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",

@@ -79,11 +79,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_mirror(args: argparse.Namespace) -> int:
     from crawler.mirror.server import MirrorError, default_pages, default_shared, serve
 
-    pages = Path(args.pages) if args.pages else default_pages()
-    if not pages.is_dir():
-        raise UsageError(f"--pages: {pages} is not a folder of saved outlet pages")
-    shared = Path(args.shared) if args.shared else default_shared()
     try:
+        pages = Path(args.pages) if args.pages else default_pages()
+        if not pages.is_dir():
+            raise UsageError(f"--pages: {pages} is not a folder of saved outlet pages")
+        shared = Path(args.shared) if args.shared else default_shared()
         serve(pages, port=args.port, host=args.host,
               log_path=Path(args.log) if args.log else None, shared=shared)
     except MirrorError as exc:
@@ -144,14 +144,13 @@ def _archive(args: argparse.Namespace) -> Any:
 
 
 def _date(value: str | None, option: str) -> str | None:
-    from datetime import date
+    from crawler.extract.dates import parse_since
 
-    if value is None:
-        return None
     try:
-        return date.fromisoformat(value[:10]).isoformat()
-    except ValueError:
-        raise UsageError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
+        moment = parse_since(value, option)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return moment.date().isoformat() if moment else None
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
@@ -493,7 +492,8 @@ def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.extract.article import ExtractionError, article_from_page
+    from crawler.extract.article import article_from_page
+    from crawler.extract.page import ExtractionError
 
     status = EXIT_OK
     for name in args.pages:
@@ -573,7 +573,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the saved outlet pages on 127.0.0.1 until stopped. The first line "
                     "printed is the proxy URL (http://127.0.0.1:PORT): export it as http_proxy "
                     "and https_proxy and any crawl reaches the outlets' real URLs offline.")
-    p.add_argument("--pages", metavar="DIR", help="saved pages (default: tests/mirror)")
+    p.add_argument("--pages", metavar="DIR",
+                   help="saved pages (default: those shipped in crawler/mirror/pages)")
     p.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--log", metavar="FILE", help="append one JSON line per request to FILE")

@@ -1,25 +1,23 @@
 """The Article item and its ItemLoader.
 
-Fields are filled through :class:`ArticleLoader`: input processors clean each
-value (Unicode NFC, whitespace), output processors pick one value or keep a
-de-duplicated list, and dates become timezone-aware ISO 8601 strings.
+Fields are filled through :class:`ArticleLoader`: input processors bring each
+value to its stored form (NFC, single spaces, no invisible marks), output
+processors pick one value or keep a de-duplicated list, and dates become
+timezone-aware ISO 8601 strings (:mod:`crawler.extract.dates`).
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import scrapy
-from dateutil import parser as dateparser
 from itemloaders.processors import Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
-_SPACE = re.compile(r"\s+")
+from archive.text import tidy
+from crawler.extract.dates import to_iso8601
 
 
 class Article(scrapy.Item):
@@ -53,27 +51,8 @@ class Article(scrapy.Item):
 
 
 def clean_text(value: Any) -> str | None:
-    """NFC, whitespace runs to one space, trimmed; empty strings become None."""
-    if value is None:
-        return None
-    text = _SPACE.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
-    return text or None
-
-
-def to_iso8601(value: Any, default_tz: str = "UTC") -> str | None:
-    """A date in any common form to timezone-aware ISO 8601 (``default_tz`` when naive)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = dateparser.parse(str(value))
-        except (ValueError, OverflowError):
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(default_tz))
-    return moment.isoformat()
+    """The stored form of a value (:func:`archive.text.tidy`); empty strings become None."""
+    return tidy(value) or None
 
 
 def unique(values: Iterable[Any]) -> list[Any]:

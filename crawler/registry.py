@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from parsel.csstranslator import HTMLTranslator
 from scrapy.utils.url import url_is_from_any_domain
 
-from crawler.parsers import ArticleParser, ParserError, load_parser
-
 LANGUAGES = ("en", "ar")
 DEFAULT_MAX_PAGES = 3
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
@@ -67,12 +65,7 @@ class Outlet:
     feeds: tuple[Source, ...] = ()
     sitemaps: tuple[Source, ...] = ()
     sections: tuple[Section, ...] = ()
-    parser: str | None = None
     path: Path | None = field(default=None, compare=False)
-
-    def article_parser(self) -> type[ArticleParser]:
-        """The outlet's selector class (:mod:`crawler.parsers`), generic when none is named."""
-        return load_parser(self.parser) if self.parser else ArticleParser
 
     def is_article(self, url: str) -> bool:
         if self.exclude_pattern is not None and self.exclude_pattern.search(url):
@@ -94,7 +87,7 @@ class Outlet:
 
 _TOP_KEYS = {
     "name", "language", "base_url", "allowed_domains", "article_pattern", "exclude_pattern",
-    "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections", "parser",
+    "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections",
 }
 _SOURCE_KEYS = {"url", "syria"}
 _SECTION_KEYS = {"url", "next", "links", "max_pages"}
@@ -224,12 +217,6 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
                              f"must be a whole number >= 1, not {max_pages!r}")
         sections.append(Section(url=url, next=nxt, links=links, max_pages=max_pages))
 
-    parser = check.string(data, "parser", required=False)
-    if parser is not None:
-        try:
-            load_parser(parser)
-        except ParserError as exc:
-            raise check.fail("parser", str(exc)) from None
     feeds, sitemaps = sources("feeds"), sources("sitemaps")
     if not (feeds or sitemaps or sections):
         raise check.fail("feeds", "an outlet needs at least one feed, sitemap or section")
@@ -238,7 +225,7 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
         allowed_domains=tuple(domains), article_pattern=article_pattern,
         exclude_pattern=exclude_pattern, all_syria=check.boolean(data, "all_syria"),
         download_delay=float(delay) if delay is not None else None, timezone=timezone,
-        feeds=feeds, sitemaps=sitemaps, sections=tuple(sections), parser=parser,
+        feeds=feeds, sitemaps=sitemaps, sections=tuple(sections),
         path=Path(path) if path != "<registry>" else None,
     )
 

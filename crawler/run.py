@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.extract.dates import parse_since
 from crawler.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -92,8 +93,6 @@ class CrawlRun:
 
     def execute(self) -> dict[str, Any]:
         from scrapy.crawler import CrawlerProcess
-
-        from spiders.outlet import parse_since
 
         since = parse_since(self.since)  # ValueError: bad usage
         settings = self.settings()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from crawler import __version__
+
 BOT_NAME = "syria-archive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -63,6 +65,7 @@ WARC_GZIP_LEVEL = 6
 WARC_REVISITS = True
 WARC_DIGESTS = ""  # default: DATA_DIR/state/digests.sqlite3
 WARC_OPERATOR = os.environ.get("SYRIA_ARCHIVE_OPERATOR", "")
+WARC_SOFTWARE = f"syria-archive/{__version__}"  # named in each warcinfo record
 
 # -- extraction in worker processes, off the reactor (crawler.extract.pool) --------
 EXTRACT_WORKERS = -1  # -1: one per core beyond the first; 0: in the crawling process

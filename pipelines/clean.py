@@ -1,15 +1,13 @@
 """In-page cleaning: the article the way a careful editor would copy it out.
 
-* Unicode NFC; whitespace runs to one space; directional marks, zero-width
-  spaces, BOMs and soft hyphens removed from stored text.  Nothing else is
-  touched in stored text: Arabic letters, diacritics, tatweel and joiners stay
-  as the outlet printed them.
-* Repeated blocks removed from the body, compared on a *matching key* (case
-  folded, punctuation dropped, Arabic diacritics, decorative tatweel and every
-  invisible character removed): the title repeated as a paragraph or leading
-  the first paragraph, a caption (or a run of it printed two or four times),
-  the same paragraph twice, and outlet markers such as the font-size toggle
-  ``TT`` (generic, plus the outlet parser's ``markers``).
+* Every text in its stored form (:func:`archive.text.tidy`: NFC, single
+  spaces, no invisible formatting characters); Arabic letters, diacritics,
+  tatweel and joiners stay as the outlet printed them.
+* Repeated blocks removed from the body, compared on their matching key
+  (:func:`archive.text.match_key`: words only, case, diacritics and letter
+  forms folded): the title repeated as a paragraph or leading the first
+  paragraph, a caption (or a run of it printed two or four times), the same
+  paragraph twice, and outlet markers such as the font-size toggle ``TT``.
 * Captions printed repeatedly at the top of the body, before the article
   starts, are moved to ``captions``; trailing photo credits (``(AFP)``,
   ``[NAME/AFP via Getty]``, ``REUTERS/Name``) are split off into ``credits``.
@@ -22,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -32,16 +29,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from archive.text import match_key, tidy
+
 logger = logging.getLogger(__name__)
 
-# Formatting characters that are never part of the text: stripped when stored.
-_INVISIBLE_STORED = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad\u061c]")
-# For matching only: joiners and word joiners too.
-_INVISIBLE_MATCH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad\u061c]")
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
-_DECORATIVE_TATWEEL = re.compile("(?<=[\u0621-\u064a])\u0640+(?=[\u0621-\u064a])")
-_WORD = re.compile(r"\w+")
 GENERIC_MARKERS = re.compile(r"^(?:[A-Z]{1,2}[+\-]?|A\s?A|A\s?[+\-]\s?A\s?[+\-]?)$")
 _CREDIT_TAIL = re.compile(
     r"(?:\s*[\(\[]\s*(?P<bracket>[^()\[\]]{2,80}?)\s*[\)\]]"
@@ -49,23 +40,6 @@ _CREDIT_TAIL = re.compile(
     r"|تصوير:?)[^.()\[\]]{0,60}))\s*$")
 _STRING_FIELDS = ("title", "subtitle", "section")
 _LIST_FIELDS = ("authors", "tags")
-
-
-def tidy(text: Any) -> str:
-    """Stored form: NFC, no invisible formatting characters, single spaces."""
-    if text is None:
-        return ""
-    text = unicodedata.normalize("NFC", str(text))
-    return _SPACES.sub(" ", _INVISIBLE_STORED.sub("", text)).strip()
-
-
-def match_key(text: str | None) -> str:
-    """Matching form: case folded, words only, Arabic diacritics and tatweel gone."""
-    if not text:
-        return ""
-    text = _INVISIBLE_MATCH.sub("", unicodedata.normalize("NFKC", text))
-    text = _DECORATIVE_TATWEEL.sub("", _ARABIC_MARKS.sub("", text))
-    return " ".join(_WORD.findall(text.casefold()))
 
 
 def split_credit(caption: str) -> tuple[str, str | None]:
@@ -113,12 +87,11 @@ def _strip_leading(paragraph: str, key: str) -> str | None:
     return None
 
 
-def clean_article(item: dict[str, Any], markers: Iterable[str] = (),
+def clean_article(item: dict[str, Any],
                   counts: Counter[str] | None = None) -> dict[str, Any]:
     """A cleaned copy of an article's fields; ``counts`` gets what was removed."""
     counts = counts if counts is not None else Counter()
     out = dict(item)
-    marker_set = {tidy(m) for m in markers if m}
     for name in _STRING_FIELDS:
         if out.get(name) is not None:
             out[name] = tidy(out[name]) or None
@@ -127,7 +100,7 @@ def clean_article(item: dict[str, Any], markers: Iterable[str] = (),
             out[name] = _unique(tidy(v) for v in out[name])
 
     def is_marker(p: str) -> bool:
-        return p in marker_set or bool(GENERIC_MARKERS.match(p))
+        return bool(GENERIC_MARKERS.match(p))
 
     title_key = match_key(out.get("title"))
     body = [p for p in (tidy(x) for x in out.get("body") or []) if p]
@@ -202,23 +175,20 @@ def clean_article(item: dict[str, Any], markers: Iterable[str] = (),
 class CleanPipeline:
     """Cleans each article in place (see the module docstring)."""
 
-    def __init__(self, stats: StatsCollector, markers: Iterable[str] = ()) -> None:
+    def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.markers = tuple(markers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
         if not crawler.settings.getbool("CLEAN_ENABLED", True):
             raise NotConfigured("CLEAN_ENABLED is off")
         assert crawler.stats is not None
-        outlet = getattr(crawler.spidercls, "outlet", None)
-        parser = outlet.article_parser() if outlet is not None else None
-        return cls(crawler.stats, markers=getattr(parser, "markers", ()))
+        return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         counts: Counter[str] = Counter()
-        cleaned = clean_article(adapter.asdict(), self.markers, counts)
+        cleaned = clean_article(adapter.asdict(), counts)
         for name, value in cleaned.items():
             if name in adapter.field_names() or name in adapter:
                 adapter[name] = value

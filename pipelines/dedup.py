@@ -30,8 +30,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from archive.text import words
 from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
-from pipelines.similarity import exact_fingerprint, signature, words
+from pipelines.similarity import exact_fingerprint, signature
 from pipelines.urls import canonical_url, url_key
 
 logger = logging.getLogger(__name__)

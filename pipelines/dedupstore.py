@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pipelines.similarity import Signature
 from archive.statedb import open_state_db
+from pipelines.similarity import Signature
 
 
 @dataclass(frozen=True)

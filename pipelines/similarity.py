@@ -1,7 +1,7 @@
 """Text fingerprints for deduplication: exact hashes and MinHash signatures.
 
-Texts are normalised as the relevance filter does (Arabic folded, lower case)
-and cut into words; the exact fingerprint is a hash of that word sequence, the
+Texts are cut into the words of their matching form (:func:`archive.text.words`:
+Arabic folded, case folded); the exact fingerprint is a hash of that word sequence, the
 near-duplicate signature a MinHash (rensa, a Rust implementation: measured
 faster than datasketch with as good recall) over word shingles.  LSH banding
 of the signature gives the keys under which candidates are looked up.
@@ -10,26 +10,18 @@ of the signature gives the keys under which candidates are looked up.
 from __future__ import annotations
 
 import hashlib
-import re
 import struct
 from dataclasses import dataclass
 
 from rensa import RMinHash
 
-from crawler.relevance import normalise_arabic
+from archive.text import words
 
 NUM_PERM = 256  # verification: the estimate's standard error is about 0.025 near 0.8
 BANDS = 32  # LSH over the first 128 values, 32 bands of 4 rows: candidates from J ~0.4 up
 BAND_ROWS = 4
 SEED = 20261125
 SHINGLE = 3
-_WORD = re.compile(r"\w+")
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(normalise_arabic(text))
-
-
 def exact_fingerprint(text: str | list[str]) -> str:
     """The same words in the same order give the same fingerprint, whatever the
     spacing, punctuation, diacritics or letter forms (a text, or its :func:`words`)."""

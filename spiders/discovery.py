@@ -16,14 +16,11 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
-from dateutil import parser as dateparser
 from lxml import etree
 
+from crawler.extract.dates import parse_listing_date
+
 logger = logging.getLogger(__name__)
-
-SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-
 
 class DiscoveryError(ValueError):
     """A feed or sitemap could not be read at all."""
@@ -41,16 +38,6 @@ class Listing:
 
     def headline_text(self) -> str:
         return " ".join(filter(None, [self.title, self.summary, *self.keywords]))
-
-
-def _parse_date(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = dateparser.parse(text)
-    except (ValueError, OverflowError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def read_feed(body: bytes, url: str, content_type: str | None = None) -> list[Listing]:
@@ -120,8 +107,8 @@ def read_sitemap(body: bytes, url: str) -> Sitemap:
                 fields[name] = child.text.strip()
         if "loc" not in fields:
             continue
-        date = _parse_date(news.get("publication_date")) or _parse_date(fields.get("lastmod"))
-        lastmod = _parse_date(fields.get("lastmod"))
+        lastmod = parse_listing_date(fields.get("lastmod"))
+        date = parse_listing_date(news.get("publication_date")) or lastmod
         if date and lastmod:
             date = max(date, lastmod)
         keywords = [k.strip() for k in news.get("keywords", "").split(",") if k.strip()]

@@ -21,34 +21,22 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
-from dateutil import parser as dateparser
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.url import url_is_from_any_domain
 
-from crawler import __version__, relevance
-from spiders.discovery import DiscoveryError, Listing, read_feed, read_sitemap
-from crawler.extract.article import ExtractionError, load_article
-from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
+from crawler import __version__
+from crawler.extract.article import load_article
+from crawler.extract.dates import parse_since
+from crawler.extract.page import ExtractionError
 from crawler.extract.pool import extract, worker_count
+from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
+from pipelines.relevance import mentions
+from spiders.discovery import DiscoveryError, Listing, read_feed, read_sitemap
 
 logger = logging.getLogger(__name__)
-
-
-def parse_since(value: str | datetime | None) -> datetime | None:
-    """A since-date argument to an aware datetime (UTC when no offset is given)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = dateparser.isoparse(value)
-        except ValueError:
-            raise ValueError(f"since: not an ISO 8601 date: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class OutletSpider(scrapy.Spider):
@@ -135,7 +123,7 @@ class OutletSpider(scrapy.Spider):
             return None
         if (listing.title and not (source.syria or self.outlet.all_syria)
                 and self.settings.getbool("DISCOVERY_SKIP_UNRELATED")
-                and not relevance.mentions(listing.headline_text())):
+                and not mentions(listing.headline_text())):
             self._stat("discovery/skipped/not_about_syria")
             logger.debug("Skipped before fetching, not about Syria: %s (%r)", url, listing.title)
             return None
@@ -239,7 +227,7 @@ class OutletSpider(scrapy.Spider):
         try:
             # In the worker pool (EXTRACT_WORKERS), so fetching goes on meanwhile.
             fields = await extract(
-                response.body, response.url, parser=self.outlet.parser,
+                response.body, response.url,
                 content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
                 workers=worker_count(self.settings.getint("EXTRACT_WORKERS", -1)))
         except ExtractionError as exc:

@@ -4,7 +4,7 @@
 
 Writes ``tests/expected/<outlet>/<page>.json``: the article exactly as
 ``syria-archive extract`` prints it for the page, under the URL of its route in
-``tests/mirror/<outlet>/routes.toml``.  Review the diff before committing it:
+``crawler/mirror/pages/<outlet>/routes.toml``.  Review the diff before committing it:
 a golden file states what the extractor *should* give, not merely what it gives.
 """
 

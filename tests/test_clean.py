@@ -125,11 +125,6 @@ def test_repeats_far_apart_are_content() -> None:
     assert clean_article(article("Two dishes", body))["body"] == body
 
 
-def test_outlet_markers() -> None:
-    out = clean_article(article(TITLE, ["Share this", *BODY]), markers=["Share this"])
-    assert out["body"] == BODY
-
-
 def test_pipeline_counts_and_drops_empty_articles() -> None:
     stats = MemoryStatsCollector(get_crawler())
     pipeline = CleanPipeline(stats)

@@ -14,16 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from regen_expected import MIRROR, article_pages, expected_article, expected_path
 
-from crawler.extract.article import (
-    ExtractionError,
-    article_from_page,
-    date_from_url,
-    extract_article,
-    extract_page,
-    parse_date,
-)
-from crawler.parsers import ArticleParser, ParserError, load_parser
-from crawler.registry import RegistryError, parse_outlet
+from crawler.extract.article import article_from_page, extract_article, extract_page
+from crawler.extract.dates import date_from_url, parse_date
+from crawler.extract.page import ExtractionError
 
 PAGES = article_pages()
 
@@ -124,19 +117,6 @@ def test_jsonld_graph_authors_and_meta_fallbacks() -> None:
     assert f["authors"] == ["Jane Roe", "John Doe"]
     assert f["published"] == "2026-11-21T10:30:00+03:00"
     assert f["language"] == "en"
-
-
-def test_outlet_parser_overrides_and_registry_validation() -> None:
-    assert load_parser("crawler.parsers:ArticleParser") is ArticleParser
-    with pytest.raises(ParserError):
-        load_parser("crawler.parsers:Nothing")
-    entry = {"name": "X", "language": "en", "base_url": "https://x.com/",
-             "allowed_domains": ["x.com"], "article_pattern": "/news/",
-             "feeds": [{"url": "https://x.com/rss"}], "parser": "crawler.nowhere:P"}
-    with pytest.raises(RegistryError, match="outlet 'x-news'.*field 'parser'"):
-        parse_outlet("x-news", entry)
-    entry["parser"] = "crawler.parsers:ArticleParser"
-    assert parse_outlet("x-news", entry).article_parser() is ArticleParser
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

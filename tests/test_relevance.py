@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.relevance import about_syria, matched_terms, mentions, normalise_arabic
+from archive.text import fold as normalise_arabic
+from pipelines.relevance import about_syria, matched_terms, mentions
 
 
 @pytest.mark.parametrize("text", [

@@ -6,7 +6,7 @@ import pytest
 from conftest import MIRROR_PAGES
 from twisted.internet import defer
 
-from crawler.extract.article import ExtractionError
+from crawler.extract.page import ExtractionError
 from crawler.extract.pool import extract, worker_count
 
 
@@ -38,10 +38,10 @@ def test_pool_matches_inline() -> None:
     page = next((MIRROR_PAGES / "aawsat-ar").rglob("*.html")).read_bytes()
     url = "https://aawsat.com/x/1"
     pool = _pool_for(1)
-    in_pool = _unwrap(pool.submit(extract_in_worker, page, url, None, None).result(timeout=120))
-    inline = _unwrap(extract_in_worker(page, url, None, None))
+    in_pool = _unwrap(pool.submit(extract_in_worker, page, url, None).result(timeout=120))
+    inline = _unwrap(extract_in_worker(page, url, None))
     assert in_pool == inline
-    status, (reason, message) = pool.submit(extract_in_worker, b"\x00\x01" * 100, url, None,
+    status, (reason, message) = pool.submit(extract_in_worker, b"\x00\x01" * 100, url,
                                             None).result(timeout=120)
     assert status == "error" and reason
     with pytest.raises(ExtractionError):

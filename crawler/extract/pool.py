@@ -22,8 +22,8 @@ from typing import Any
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.extract.article import ExtractionError, extract_page
-from crawler.parsers import load_parser
+from crawler.extract.article import extract_page
+from crawler.extract.page import ExtractionError
 
 logger = logging.getLogger(__name__)
 
@@ -61,16 +61,14 @@ def _shutdown() -> None:
         _pool.shutdown(wait=False, cancel_futures=True)
 
 
-def extract_in_worker(body: bytes, url: str, content_type: str | None,
-                      parser: str | None) -> tuple[str, Any]:
+def extract_in_worker(body: bytes, url: str, content_type: str | None) -> tuple[str, Any]:
     """Runs in a worker: ("ok", fields) or ("error", (reason, message)).
 
     The failure travels as plain values: an exception with extra constructor
     arguments does not survive pickling intact.
     """
     try:
-        fields = extract_page(body, url, content_type=content_type,
-                              parser=load_parser(parser) if parser else None)
+        fields = extract_page(body, url, content_type=content_type)
     except ExtractionError as exc:
         return "error", (exc.reason, str(exc))
     return "ok", fields
@@ -84,11 +82,11 @@ def _unwrap(result: tuple[str, Any]) -> dict[str, Any]:
 
 
 async def extract(body: bytes, url: str, *, content_type: str | None = None,
-                  parser: str | None = None, workers: int = 0) -> dict[str, Any]:
+                  workers: int = 0) -> dict[str, Any]:
     """The page's article fields, extracted in the pool (or here when ``workers`` is 0)."""
     if workers <= 0:
-        return _unwrap(extract_in_worker(body, url, content_type, parser))
+        return _unwrap(extract_in_worker(body, url, content_type))
     future: Future[tuple[str, Any]] = _pool_for(workers).submit(
-        extract_in_worker, body, url, content_type, parser)
+        extract_in_worker, body, url, content_type)
     # A reactor thread waits on the worker, so this works under any Twisted reactor.
     return _unwrap(await maybe_deferred_to_future(deferToThread(future.result)))

@@ -23,6 +23,7 @@ import mimetypes
 import sys
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -100,7 +101,8 @@ _ROUTE_KEYS = {"url", "file", "shared", "content_type", "charset", "gzip", "stat
 
 
 def default_shared() -> Path | None:
-    """``../shared`` beside the project, where the real third-party test pages live."""
+    """``../shared`` beside a source checkout, where the real third-party test pages
+    live; None for an installed package or when it is missing."""
     shared = Path(__file__).resolve().parents[3] / "shared"
     return shared if shared.is_dir() else None
 
@@ -255,8 +257,11 @@ class ProxyFactory(protocol.Factory):
 
 
 def default_pages() -> Path:
-    """The saved pages bundled with the project (``tests/mirror`` of the source tree)."""
-    return Path(__file__).resolve().parent / "pages"
+    """The saved outlet pages shipped with the package (``crawler/mirror/pages``)."""
+    pages = resources.files("crawler.mirror") / "pages"
+    if not isinstance(pages, Path):  # a zipped install (an egg): not servable as files
+        raise MirrorError(f"the saved pages are inside an archive ({pages}); give --pages DIR")
+    return pages
 
 
 def make_site(routes: dict[str, Route], log: IO[str] | None = None) -> server.Site:

@@ -198,7 +198,8 @@ DATASETS: dict[str, Callable[[], Iterator[Page]]] = {
 # -- the two extractors ------------------------------------------------------------
 
 def ours(page: Page) -> dict[str, Any]:
-    from crawler.extract.article import ExtractionError, extract_page
+    from crawler.extract.article import extract_page
+    from crawler.extract.page import ExtractionError
     from crawler.items import ArticleLoader
     from pipelines.clean import clean_article
     try:
@@ -217,7 +218,7 @@ def ours(page: Page) -> dict[str, Any]:
 def plain_trafilatura(page: Page) -> dict[str, Any]:
     import trafilatura
 
-    from crawler.extract.article import ExtractionError, decode_html
+    from crawler.extract.page import ExtractionError, decode_html
     try:
         html = decode_html(page.html)
     except ExtractionError:
