@@ -40,6 +40,7 @@ lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy
 	$(BIN)/ruff check crawler spiders pipelines archive tests
 	$(BIN)/mypy crawler spiders pipelines archive
+	$(BIN)/lint-imports
 
 clean-venv:
 	rm -rf $(VENV)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import MIRROR_PAGES
 
+from pipelines.dedup import Deduplicator, OriginalsOnly
 from pipelines.dedupstore import SqliteDedupStore
 from pipelines.similarity import exact_fingerprint, signature
 from pipelines.urls import canonical_url, url_key
-from pipelines.dedup import Deduplicator, OriginalsOnly
 
 
 @pytest.mark.parametrize(("url", "declared", "expected"), [

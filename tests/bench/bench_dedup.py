@@ -17,9 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.dedupstore import SqliteDedupStore
-from pipelines.similarity import NUM_PERM, shingles, signature, words
+from archive.text import words
 from pipelines.dedup import Deduplicator
+from pipelines.dedupstore import SqliteDedupStore
+from pipelines.similarity import NUM_PERM, shingles, signature
 
 
 def vocabulary(size: int, rng: random.Random) -> tuple[list[str], list[float]]:
