@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test crawl bench bench-dedup bench-extract lint clean-venv
+.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +12,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) system-deps
+
+# Debian packages the tests and benchmarks start themselves (redis-server for distributed
+# crawls, Chromium and its driver for the report and web-page tests, nginx for benchmarks);
+# installed only when missing, never downloaded by a test tool.
+system-deps:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 demo: $(STAMP)
 	$(BIN)/python -m crawler.demo
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 # The real crawl, for a machine with internet: all outlets, polite settings.
@@ -25,7 +41,7 @@ crawl: $(STAMP)
 	$(BIN)/syria-archive crawl $(if $(SINCE),--since $(SINCE))
 
 # Measurements, not tests: they print figures and never fail on a slow machine.
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(BIN)/python tests/bench/bench_warc.py
 	$(BIN)/python tests/bench/bench_s3.py
 
