@@ -95,6 +95,11 @@ DEDUP_TRANSLATION_MIN_FACTS = 3.0  # weight of facts in common, at least
 DEDUP_STATE = ""  # default: DATA_DIR/state/dedup.sqlite3
 DEDUP_EXPORT = "all"  # "all": duplicates exported, flagged; "originals": originals only
 
+# -- syria-archive check (spiders.check) --------------------------------------
+CHECK_SITEMAP_CHILDREN = 2  # the newest sitemaps of an index that are followed
+CHECK_ARTICLE_TRIES = 3  # listed articles tried before the article check fails
+CHECK_MIN_WORDS = 50  # an extracted body shorter than this fails
+
 CATALOG_ENABLED = True
 CATALOG_PATH = ""  # default: DATA_DIR/state/catalog.sqlite3
 
