@@ -25,7 +25,7 @@ Settings read: ``DEDUP_ENABLED``, ``DEDUP_THRESHOLD`` (0.8), ``DEDUP_CONTAINMENT
 (0.65), ``DEDUP_FACTS_CONFLICT`` (0.25), ``DEDUP_FACTS_MIN`` (2.0: fewer facts than
 this weight are no evidence), ``DEDUP_MIN_WORDS`` (texts shorter than this are only
 matched exactly), ``DEDUP_TRANSLATIONS`` (True), ``DEDUP_TRANSLATION_DAYS`` (2),
-``DEDUP_TRANSLATION_OVERLAP`` (0.75), ``DEDUP_TRANSLATION_MIN_FACTS`` (3.0),
+``DEDUP_TRANSLATION_OVERLAP`` (0.8), ``DEDUP_TRANSLATION_MIN_FACTS`` (3.0),
 ``DEDUP_STATE`` (default ``DATA_DIR/state/dedup.sqlite3``).  The outlet and its
 group come from the spider's registry entry.  Thresholds were chosen on the
 labelled set ``tests/data/syndication.toml`` (``make bench-dedup`` prints them).
@@ -89,7 +89,7 @@ class DedupRules:
     min_words: int = 50
     translations: bool = True
     translation_days: int = 2
-    translation_overlap: float = 0.75
+    translation_overlap: float = 0.8
     translation_min_facts: float = 3.0
 
     @classmethod

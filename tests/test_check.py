@@ -127,3 +127,10 @@ def test_unknown_outlet_and_bad_setting_are_usage_errors(mirror: Mirror) -> None
     assert proc.returncode == 2 and "no-such-outlet" in proc.stderr
     proc = run_cli("check", "mee", "-s", "DOWNLOAD_DELAY", env=mirror.env())
     assert proc.returncode == 2 and "NAME=VALUE" in proc.stderr
+
+
+def test_help_names_every_option() -> None:
+    proc = run_cli("check", "--help")
+    assert proc.returncode == 0 and "usage: syria-archive check" in proc.stdout
+    for option in ("OUTLET", "--json", "--set", "exit", "http_proxy"):
+        assert option in proc.stdout

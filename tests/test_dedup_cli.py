@@ -173,3 +173,11 @@ def test_a_bad_file_is_refused_naming_the_line_and_nothing_is_written(
     assert f"{bad}{message}" in proc.stderr
     assert not out.exists() and not list(tmp_path.glob("*.part"))
     assert run_cli("dedup", str(tmp_path / "missing.jsonl")).returncode == 2
+
+
+def test_help_names_every_option() -> None:
+    proc = run_cli("dedup", "--help")
+    assert proc.returncode == 0 and "usage: syria-archive dedup" in proc.stdout
+    for option in ("FILE", "--threshold", "--format", "--verdicts", "--originals",
+                   "--output", "--set", "--no-progress"):
+        assert option in proc.stdout
