@@ -52,7 +52,7 @@ from scrapy.statscollectors import StatsCollector
 from archive.text import words
 from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
 from pipelines.facts import facts, missing, overlap, total
-from pipelines.similarity import exact_fingerprint, signature
+from pipelines.similarity import Signature, exact_fingerprint, signature
 from pipelines.urls import canonical_url, url_key
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class Deduplicator:
                 "similarity": round(similarity, 3), "cluster_id": original.cluster,
                 "translation_of": None}
 
-    def _near(self, sig: Any, mine: frozenset[str]) -> tuple[Original, float] | None:
+    def _near(self, sig: Signature, mine: frozenset[str]) -> tuple[Original, float] | None:
         """The most similar candidate that passes the thresholds and whose facts agree."""
         passing = []
         for cand in self.store.candidates(sig.bands()):
