@@ -31,7 +31,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from datasette import hookimpl
-from datasette.utils.asgi import AsgiFileDownload, NotFound, Request, Response
+from datasette.utils.asgi import AsgiFileDownload, Request, Response
 from markupsafe import Markup
 
 from archive.download import Archive, expected_digests
@@ -144,6 +144,15 @@ class WebPlugin:
         html = await datasette.render_template([f"syria/{template}"], context, request=request)
         return Response.html(html, status=status)
 
+    async def _error(self, datasette: Any, request: Request, status: int,
+                     message: str) -> Response:
+        # Rendered here rather than raised: Datasette prints a traceback for every raised
+        # error, and a wrong URL is not a fault of the server.
+        html = await datasette.render_template(
+            ["error.html"], {"ok": False, "error": message, "status": status, "title": None},
+            request=request)
+        return Response.html(html, status=status)
+
     @staticmethod
     def _query(request: Request) -> tuple[Query, str | None]:
         query = Query.from_args(request.args)
@@ -242,18 +251,20 @@ class WebPlugin:
             "SELECT id FROM articles WHERE url = ? OR canonical_url = ? "
             "ORDER BY url = ? DESC, fetched_at DESC LIMIT 1", [url, url, url])).first()
         if row is None:
-            raise NotFound(f"{url or 'no url= given'}: not in the catalog")
+            return await self._error(datasette, request, 404,
+                                     f"{url or 'no url= given'}: not in the catalog")
         return Response.redirect(f"/article/{row['id']}")
 
-    async def _row(self, datasette: Any, article_id: str) -> dict[str, Any]:
+    async def _row(self, datasette: Any, article_id: str) -> dict[str, Any] | None:
         db = datasette.get_database(DATABASE)
         row = (await db.execute("SELECT * FROM articles WHERE id = ?", [int(article_id)])).first()
-        if row is None:
-            raise NotFound(f"no article {article_id} in the catalog")
-        return dict(row)
+        return dict(row) if row is not None else None
 
     async def article(self, datasette: Any, request: Request) -> Response:
         row = await self._row(datasette, request.url_vars["id"])
+        if row is None:
+            return await self._error(datasette, request, 404,
+                                     f"no article {request.url_vars['id']} in the catalog")
         site = self.site
         article = citation = error = None
         try:
@@ -298,18 +309,22 @@ class WebPlugin:
             "captures": captures, "replay_url": replay_url, "cluster": cluster,
             "file_sha256": file_sha256, "rtl": row["language"] == "ar"})
 
-    async def _wacz(self, rows: list[dict[str, Any]], name: str, title: str) -> Any:
+    async def _wacz(self, datasette: Any, request: Request, rows: list[dict[str, Any]],
+                    name: str, title: str) -> Any:
         try:
             path, _count = await asyncio.to_thread(
-                build_wacz, self.site.archive, rows, self.site.records,
-                self.site.cache / "wacz", title)
+                build_wacz, self.site.archive, rows, self.site.records, self.site.cache, title)
         except LookupError as exc:
-            raise NotFound(str(exc)) from None
+            return await self._error(datasette, request, 404, str(exc))
         return AsgiFileDownload(path, filename=name, content_type="application/wacz")
 
     async def article_wacz(self, datasette: Any, request: Request) -> Any:
         row = await self._row(datasette, request.url_vars["id"])
-        return await self._wacz([row], f"syria-archive-article-{row['id']}.wacz",
+        if row is None:
+            return await self._error(datasette, request, 404,
+                                     f"no article {request.url_vars['id']} in the catalog")
+        return await self._wacz(datasette, request, [row],
+                                f"syria-archive-article-{row['id']}.wacz",
                                 row["title"] or row["url"])
 
     async def search_wacz(self, datasette: Any, request: Request) -> Any:
@@ -318,15 +333,15 @@ class WebPlugin:
             return _bad_request(error)
         rows = await self._result_rows(datasette, query, self.site.wacz_limit)
         if not rows:
-            raise NotFound("no article matches this search")
+            return await self._error(datasette, request, 404, "no article matches this search")
         title = "Syria news archive: " + (", ".join(f"{k}={v}" for k, v in query.set().items())
                                           or "all articles")
-        return await self._wacz(rows, "syria-archive-search.wacz", title)
+        return await self._wacz(datasette, request, rows, "syria-archive-search.wacz", title)
 
     async def warc_range(self, request: Request) -> Response:
         name = request.url_vars["name"]
         if not _WARC_NAME.fullmatch(name):
-            raise NotFound(f"{name} is not a WARC file name")
+            return Response.text(f"{name} is not a WARC file name", status=404)
         match = re.fullmatch(r"bytes=(\d+)-(\d+)", request.headers.get("range", ""))
         if match is None:
             return Response.text("a Range: bytes=START-END header is required", status=416)
@@ -335,7 +350,7 @@ class WebPlugin:
             data = await asyncio.to_thread(self.site.archive.read_range, name, start,
                                            end - start + 1)
         except (FileNotFoundError, ClientError) as exc:
-            raise NotFound(f"{name}: {exc}") from None
+            return Response.text(f"{name}: {exc}", status=404)
         return Response(data, status=206, content_type="application/warc", headers={
             "Content-Range": f"bytes {start}-{start + len(data) - 1}/*",
             "Accept-Ranges": "bytes"})

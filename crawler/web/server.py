@@ -16,6 +16,7 @@ records are read by byte range from S3 (a local copy of a WARC is used first).
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
@@ -84,6 +85,10 @@ def serve(archive: Archive, port: int = 0, outlets: dict[str, str] | None = None
         assert site.replay is not None
         print(f"replay (pywb): {site.replay.base_url}syria/ ; catalog {catalog}", file=out,
               flush=True)
+        if out is sys.stdout:
+            # Whoever started serve reads its first lines; anything libraries print later
+            # (Datasette's tracebacks, py-wacz) goes to stderr, never into a pipe nobody reads.
+            os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
