@@ -315,6 +315,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def test_help_names_every_option() -> None:
+    proc = run_cli("serve", "--help")
+    assert proc.returncode == 0 and "usage: syria-archive serve" in proc.stdout
+    for option in ("--port", "--local", "--data", "--s3"):
+        assert option in proc.stdout  # each one is used by a test in this file
+
+
 def test_port_option_a_port_in_use_and_no_catalog(full_crawl: CrawlResult,
                                                   tmp_path: Path) -> None:
     port = free_port()
@@ -331,6 +338,16 @@ def test_port_option_a_port_in_use_and_no_catalog(full_crawl: CrawlResult,
     assert proc.returncode == 1
     assert str(tmp_path / "empty" / "state" / "catalog.sqlite3") in proc.stderr
     assert proc.stdout == ""
+
+
+def test_an_unreachable_s3_is_a_clear_error(tmp_path: Path) -> None:
+    from test_s3 import aws_env
+
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    env = aws_env(endpoint, "s3://syria-test/web")
+    proc = run_cli("serve", "--data", str(tmp_path / "r"), env=env, timeout=120)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "s3://syria-test/web" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def wait_until(check: Any, timeout: float, what: str) -> None:
@@ -408,8 +425,9 @@ def on_s3(full_crawl: CrawlResult, tmp_path_factory: pytest.TempPathFactory
 def test_serve_reads_an_archive_on_s3(on_s3: dict[str, Any], full_crawl: CrawlResult,
                                       tmp_path: Path) -> None:
     researcher = tmp_path / "researcher"  # an empty folder: everything comes from S3
-    s = start_serve("--data", str(researcher), stderr=tmp_path / "stderr.txt",
-                    env=on_s3["env"])
+    env = {k: v for k, v in on_s3["env"].items() if k != "SYRIA_ARCHIVE_S3"}
+    s = start_serve("--data", str(researcher), "--s3", "s3://syria-test/web",
+                    stderr=tmp_path / "stderr.txt", env=env)
     try:
         assert s.info.endswith(f"catalog {researcher / 'cache' / 'catalog.sqlite3'}")
         assert (researcher / "cache" / "catalog.sqlite3").is_file()

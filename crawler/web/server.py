@@ -50,21 +50,26 @@ def bind(port: int) -> socket.socket:
 def open_site(archive: Archive, port: int, outlets: dict[str, str],
               progress: bool = True) -> tuple[Path, Site]:
     """The catalog's path and the site around it, pywb started."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    where = archive.store.config.uri if archive.store is not None else None
     try:
         catalog = archive.catalog()
+        path = catalog.path
+        catalog.close()
+        if archive.store is None:
+            index_dir = archive.data_dir / "warc"
+            index_dir.mkdir(parents=True, exist_ok=True)
+            prefix = str(index_dir) + "/"
+        else:
+            index_dir = archive.data_dir / "cache" / "cdxj"
+            fetched = sync_cdxj(archive, index_dir, progress)
+            logger.info("%d CDXJ index(es) fetched from %s", fetched, where)
+            prefix = f"http://127.0.0.1:{port}/warc/"
     except FileNotFoundError as exc:
         raise ServeError(str(exc)) from None
-    path = catalog.path
-    catalog.close()
-    if archive.store is None:
-        index_dir = archive.data_dir / "warc"
-        index_dir.mkdir(parents=True, exist_ok=True)
-        prefix = str(index_dir) + "/"
-    else:
-        index_dir = archive.data_dir / "cache" / "cdxj"
-        fetched = sync_cdxj(archive, index_dir, progress)
-        logger.info("%d CDXJ index(es) fetched from %s", fetched, archive.store.config.uri)
-        prefix = f"http://127.0.0.1:{port}/warc/"
+    except (BotoCoreError, ClientError) as exc:
+        raise ServeError(f"the S3 archive {where} cannot be read: {exc}") from None
     replay = Replay(index_dir, prefix).start()
     # WACZ packages made on request live as long as this serve, beside pywb's files.
     return path, Site(archive=archive, replay=replay, outlets=outlets,
