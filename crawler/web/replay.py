@@ -209,24 +209,27 @@ class Replay:
     def start(self, timeout: float = 60) -> Replay:
         self.sync.start()
         self.write_config()
-        log = (self.workdir / "pywb.log").open("ab")
-        for _attempt in range(3):
-            self.port = free_port()
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pywb.apps.cli", "-b", "127.0.0.1", "-p", str(self.port)],
-                cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                env=_loopback_env(), preexec_fn=_die_with_parent)
-            try:
-                wait_for_port(self.port, self.proc, timeout)
-                break
-            except ReplayError:
-                # Another program may have taken the free port first: try another one.
-                if self.proc.poll() is None:
-                    self.stop()
-                    raise
-        else:
-            raise ReplayError(f"pywb did not start; see {self.workdir / 'pywb.log'}")
-        log.close()
+        error: ReplayError | None = None
+        with (self.workdir / "pywb.log").open("ab") as log:
+            for _attempt in range(3):
+                self.port = free_port()
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "pywb.apps.cli", "-b", "127.0.0.1", "-p",
+                     str(self.port)], cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=log, env=_loopback_env(), preexec_fn=_die_with_parent)
+                try:
+                    wait_for_port(self.port, self.proc, timeout)
+                    error = None
+                    break
+                except ReplayError as exc:
+                    error = exc
+                    if self.proc.poll() is None:
+                        break  # running but not listening: another port would not help
+                    # It exited: another program may have taken the free port first.
+        if error is not None:
+            tail = (self.workdir / "pywb.log").read_text(errors="replace").strip()[-800:]
+            self.stop()
+            raise ReplayError(f"{error}: {tail}")
         logger.info("pywb replays %s from %s on %s", self.index_dir, self.archive_prefix,
                     self.base_url)
         return self

@@ -25,7 +25,7 @@ from typing import TextIO
 from archive.download import Archive
 from crawler.web.app import build_datasette
 from crawler.web.plugin import Site, WebPlugin
-from crawler.web.replay import Replay, sync_cdxj
+from crawler.web.replay import Replay, ReplayError, sync_cdxj
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,10 @@ def open_site(archive: Archive, port: int, outlets: dict[str, str],
         raise ServeError(str(exc)) from None
     except (BotoCoreError, ClientError) as exc:
         raise ServeError(f"the S3 archive {where} cannot be read: {exc}") from None
-    replay = Replay(index_dir, prefix).start()
+    try:
+        replay = Replay(index_dir, prefix).start()
+    except ReplayError as exc:
+        raise ServeError(f"replay: {exc}") from None
     # WACZ packages made on request live as long as this serve, beside pywb's files.
     return path, Site(archive=archive, replay=replay, outlets=outlets,
                       cache=replay.workdir / "wacz")
