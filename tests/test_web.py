@@ -28,6 +28,7 @@ from warcio.archiveiterator import ArchiveIterator
 from webserve import Served, fetch, start_serve
 
 from archive.catalog import Catalog
+from archive.s3 import CATALOG_KEY, cdxj_key, warc_key
 from archive.text import fold
 from archive.wacz import validate_wacz
 from crawler.web.replay import IndexSync, replay_lines
@@ -406,19 +407,23 @@ def test_a_killed_serve_takes_pywb_with_it(full_crawl: CrawlResult, tmp_path: Pa
 
 
 @pytest.fixture(scope="module")
-def on_s3(full_crawl: CrawlResult, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[dict[str, Any]]:
+def on_s3(full_crawl: CrawlResult) -> Iterator[dict[str, Any]]:
     from test_s3 import FaultyS3, aws_env, client
 
     server = FaultyS3()
     server.start()  # returns once the socket is bound
     client(server.endpoint).create_bucket(Bucket="syria-test")
-    data = tmp_path_factory.mktemp("s3serve") / "data"
-    shutil.copytree(full_crawl.data, data)
-    env = aws_env(server.endpoint, "s3://syria-test/web")
-    proc = run_cli("upload", "--data", str(data), env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    yield {"server": server, "env": env}
+    # The archive's layout, put there directly: the upload itself is test_s3's concern, and
+    # the crawl's outbox points at snapshots that other tests' uploads may have sent away.
+    s3 = client(server.endpoint)
+    warcs = full_crawl.data / "warc"
+    objects = {CATALOG_KEY: full_crawl.data / "state" / "catalog.sqlite3"}
+    for warc in warcs.glob("*.warc.gz"):
+        objects[warc_key(warc.name)] = warc
+        objects[cdxj_key(warc.name)] = warcs / (warc.name.removesuffix(".warc.gz") + ".cdxj")
+    for key, path in objects.items():
+        s3.upload_file(str(path), "syria-test", f"web/{key}")
+    yield {"server": server, "env": aws_env(server.endpoint, "s3://syria-test/web")}
     server.stop()
 
 
