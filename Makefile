@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract lint clean-venv
+.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract bench-web lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-dedup: $(STAMP)
 # Extraction accuracy beside plain trafilatura, on ../shared/data/extraction and our own pages.
 bench-extract: $(STAMP)
 	$(BIN)/python tests/bench/bench_extract.py
+
+# The web page (syria-archive serve) over a 100,000-article catalog: ms per page beside SQL alone.
+bench-web: $(STAMP)
+	$(BIN)/python tests/bench/bench_web.py --articles 100000
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy
