@@ -10,6 +10,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip 'setuptools>=77,<81'
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# pywb (replay for `serve`) pins an old redis client: it gets an environment of its own.
+	$(BIN)/python -m venv $(VENV)/pywb
+	$(VENV)/pywb/bin/python -m pip install -q --upgrade pip
+	$(VENV)/pywb/bin/python -m pip install -q 'pywb>=2.8'
 	touch $(STAMP)
 
 install: $(STAMP) system-deps

@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import subprocess
 import time
 import urllib.parse
 import zipfile
@@ -457,3 +458,18 @@ def test_serve_reads_an_archive_on_s3(on_s3: dict[str, Any], full_crawl: CrawlRe
         assert listed_ids(page(s, "/search?q=Syria"))
     finally:
         s.stop()
+
+
+def test_pywb_environment_is_found_or_named(tmp_path, monkeypatch) -> None:
+    """pywb runs in an environment of its own; a wrong SYRIA_ARCHIVE_PYWB is a clear error."""
+    from crawler.web.replay import ReplayError, pywb_python
+
+    monkeypatch.delenv("SYRIA_ARCHIVE_PYWB", raising=False)
+    found = pywb_python()
+    check = subprocess.run([found, "-c", "import pywb"], capture_output=True)
+    assert check.returncode == 0
+    monkeypatch.setenv("SYRIA_ARCHIVE_PYWB", str(tmp_path / "nowhere"))
+    with pytest.raises(ReplayError, match="SYRIA_ARCHIVE_PYWB"):
+        pywb_python()
+    monkeypatch.setenv("SYRIA_ARCHIVE_PYWB", str(Path(found).parent.parent))
+    assert pywb_python() == str(Path(found).parent.parent / "bin" / "python")

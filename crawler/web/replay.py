@@ -18,10 +18,17 @@ is replayable within seconds, and one deleted is no longer offered.
 
 Replay is frameless (pywb's banner sits inside the archived page) with
 Memento headers, at ``/syria/TIMESTAMP/URL``.
+
+pywb runs in a Python environment of its own (:func:`pywb_python`): it pins an
+old ``redis`` client that cannot share an environment with scrapy-redis.
+``make install`` puts it in ``.venv/pywb``; ``SYRIA_ARCHIVE_PYWB`` names another
+(a Python interpreter that can import pywb, or the folder of such a virtual
+environment).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -46,6 +53,28 @@ RECORDS = "records"
 
 class ReplayError(RuntimeError):
     """pywb did not start or does not answer."""
+
+
+def pywb_python() -> str:
+    """The Python interpreter that runs pywb: ``SYRIA_ARCHIVE_PYWB``, else the
+    ``pywb`` environment inside this one's (``make install`` makes it), else this
+    interpreter when it can import pywb itself."""
+    named = os.environ.get("SYRIA_ARCHIVE_PYWB")
+    if named:
+        path = Path(named)
+        python = path / "bin" / "python" if path.is_dir() else path
+        if not python.is_file():
+            raise ReplayError(f"SYRIA_ARCHIVE_PYWB: {named} is neither a Python interpreter "
+                              "nor a virtual environment's folder")
+        return str(python)
+    beside = Path(sys.prefix) / "pywb" / "bin" / "python"
+    if beside.is_file():
+        return str(beside)
+    if importlib.util.find_spec("pywb") is not None:
+        return sys.executable
+    raise ReplayError("pywb is not installed: `make install` puts it in .venv/pywb; or "
+                      "install pywb in an environment of its own (it pins an old redis client) "
+                      "and set SYRIA_ARCHIVE_PYWB to its Python")
 
 
 def free_port() -> int:
@@ -207,6 +236,7 @@ class Replay:
         return path
 
     def start(self, timeout: float = 60) -> Replay:
+        python = pywb_python()
         self.sync.start()
         self.write_config()
         error: ReplayError | None = None
@@ -214,7 +244,7 @@ class Replay:
             for _attempt in range(3):
                 self.port = free_port()
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "pywb.apps.cli", "-b", "127.0.0.1", "-p",
+                    [python, "-m", "pywb.apps.cli", "-b", "127.0.0.1", "-p",
                      str(self.port)], cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
                     stderr=log, env=_loopback_env(), preexec_fn=_die_with_parent)
                 try:
