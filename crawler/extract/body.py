@@ -2,6 +2,8 @@
 
 trafilatura works on the page's one lxml tree; its XML body is walked into a
 list of paragraphs (headings, list items, quotes and table cells included).
+trafilatura's own metadata reader (:func:`page_metadata`) is a fallback, asked only
+when structured data and markup leave a field open.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import trafilatura
+from trafilatura.metadata import extract_metadata
 
 from archive.text import tidy
 
@@ -56,13 +59,20 @@ def _body_from_tree(body: Any) -> list[str]:
 
 
 
-def body_and_metadata(root: Any, url: str | None) -> tuple[list[str], Any]:
+def body_of(root: Any, url: str | None) -> list[str]:
+    """The article's paragraphs (trafilatura on the page's tree; trafilatura copies it)."""
     doc = trafilatura.bare_extraction(
-        root, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        root, url=url, with_metadata=False, include_comments=False, include_tables=True,
         include_images=False, deduplicate=False, favor_precision=False,
     )
     body = getattr(doc, "body", None)
-    if doc is None or body is None:
-        return [], doc
-    return _body_from_tree(body), doc
+    return [] if doc is None or body is None else _body_from_tree(body)
 
+
+def page_metadata(root: Any, url: str | None) -> Any:
+    """trafilatura's metadata (title, author, and htmldate's date), asked only for what
+    structured data and the page's own markup did not answer: htmldate copies the whole
+    tree.  Its extensive search is off, since that is where a copyright year becomes the
+    1st of January."""
+    return extract_metadata(root, url, {"original_date": True, "extensive_search": False},
+                            extensive=False)
