@@ -62,7 +62,9 @@ def _en_word(word: str) -> str:
         if c == "'":
             out.append(_APOSTROPHE)
         elif c == "(":
-            end = word.index(")", i)
+            end = word.find(")", i)
+            if end < 0:
+                raise ValueError(f"variant {word!r}: '(' without ')'")
             out.append("(?:" + re.escape(word[i + 1:end]) + ")?")
             i = end
         else:
@@ -160,7 +162,7 @@ class Gazetteer:
                 else files("pipelines").joinpath("gazetteer.toml").read_text(encoding="utf-8"))
         try:
             return cls.from_toml(tomllib.loads(text))
-        except (tomllib.TOMLDecodeError, KeyError, re.error) as exc:
+        except (ValueError, KeyError, re.error) as exc:  # TOMLDecodeError is a ValueError
             raise ValueError(f"{path or 'pipelines/gazetteer.toml'}: {exc}") from exc
 
     def find(self, text: str | None) -> list[Mention]:

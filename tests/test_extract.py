@@ -1,8 +1,10 @@
-"""Extraction: golden files for every saved article page, dates, charsets, bad input.
+"""Extraction: regression golden files for every saved article page, dates, charsets,
+bad input.
 
-Golden files: ``tests/expected/<outlet>/<page>.json``, written by
-``tests/regen_expected.py`` and reviewed by hand; the test fails when a saved
-article page has none."""
+Regression golden files: ``tests/expected/<outlet>/<page>.json``, written by our
+extractor (``tests/regen_expected.py``) and reviewed by hand, so they catch changes, not
+errors (accuracy is ``test_extract_bench.py`` on pages labelled by others); the test
+fails when a saved article page has none."""
 
 from __future__ import annotations
 
