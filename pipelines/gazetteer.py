@@ -136,7 +136,7 @@ class Gazetteer:
         self.entries = entries
         self._compiled = [_Compiled(e) for e in entries if e.en or e.ar]
         self._negatives = re.compile(
-            _BEFORE + "(?:" + "|".join(f"(?:{n})" for n in negatives) + ")" + _AFTER)
+            _BEFORE + "(?:" + ("|".join(f"(?:{n})" for n in negatives) or "(?!)") + ")" + _AFTER)
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> Gazetteer:
