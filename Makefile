@@ -52,7 +52,8 @@ bench: $(STAMP) system-deps
 bench-dedup: $(STAMP)
 	$(BIN)/python tests/bench/bench_dedup.py --sizes 100000,1000000
 
-# Extraction accuracy beside plain trafilatura, on ../shared/data/extraction and our own pages.
+# Extraction accuracy on ../shared/data/extraction beside trafilatura (plain and precision
+# mode) and readability-lxml; our own pages printed apart, as a regression check.
 bench-extract: $(STAMP)
 	$(BIN)/python tests/bench/bench_extract.py
 

@@ -630,8 +630,11 @@ def build_parser() -> argparse.ArgumentParser:
         "extract", help="extract articles from saved pages, one JSON line each",
         description="Extract the article of each saved page (HTML, or gzip-compressed .html.gz) "
                     "and print it as one JSON object per line, extracted and cleaned exactly "
-                    "as a crawl stores it. A page that gives no article is reported on stderr "
-                    "with its reason (exit code 1).")
+                    "as a crawl stores it, with the relevance pipeline's verdict as "
+                    "\"relevance\": {\"about_syria\", \"mentions\", \"terms\", \"rule\"} and "
+                    "the date's precision and source (published_precision, published_source). "
+                    "A page that gives no article is reported on stderr with its reason "
+                    "(exit code 1).")
     p.add_argument("pages", nargs="+", metavar="PAGE", help="saved pages (.html or .html.gz)")
     p.add_argument("--url", help="the page's URL (default: its file: URL); with --outlet "
                                  "unset, the outlet is the registry's outlet of this URL")
