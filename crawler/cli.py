@@ -491,6 +491,35 @@ def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_presign)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from crawler.registry import Registry
+    from crawler.web.server import ServeError, serve
+
+    outlets = {o.id: o.name for o in Registry.load(_extra_registry())}
+    try:
+        serve(_archive(args), port=args.port, outlets=outlets)
+    except ServeError as exc:
+        print(f"syria-archive serve: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _add_serve_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "serve", parents=[common], help="a web page to search, read, replay and export",
+        description="Serve the archive on 127.0.0.1 until stopped: search (/search?q=WORDS, "
+                    "Arabic and English, with facets by outlet, language, month and dedup "
+                    "verdict), article pages with a citation block and duplicates, replay of "
+                    "the archived pages by pywb, CSV/JSON/WACZ exports and Datasette's JSON "
+                    "API. The first line printed is the page's URL (http://127.0.0.1:PORT/). "
+                    "Reads S3 when --s3/SYRIA_ARCHIVE_S3 is set (catalog and indexes cached "
+                    "in DATA/cache/), else the local data directory.")
+    p.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    p.add_argument("--local", action="store_true",
+                   help="use the local data directory even when S3 is configured")
+    p.set_defaults(func=cmd_serve)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extract.article import article_from_page
     from crawler.extract.page import ExtractionError
@@ -746,12 +775,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="Syria news coverage", help="the collection's title")
     p.set_defaults(func=cmd_wacz)
     _add_research_commands(sub, common)
+    _add_serve_command(sub, common)
     p = sub.add_parser(
         "extract", help="extract articles from saved pages, one JSON line each",
         description="Extract the article of each saved page (HTML, or gzip-compressed .html.gz) "
                     "and print it as one JSON object per line, extracted and cleaned exactly "
-                    "as a crawl stores it. A page that gives no article is reported on stderr "
-                    "with its reason (exit code 1).")
+                    "as a crawl stores it, with the relevance pipeline's verdict as "
+                    "\"relevance\": {\"about_syria\", \"mentions\", \"terms\", \"rule\"} and "
+                    "the date's precision and source (published_precision, published_source). "
+                    "A page that gives no article is reported on stderr with its reason "
+                    "(exit code 1).")
     p.add_argument("pages", nargs="+", metavar="PAGE", help="saved pages (.html or .html.gz)")
     p.add_argument("--url", help="the page's URL (default: its file: URL); with --outlet "
                                  "unset, the outlet is the registry's outlet of this URL")

@@ -192,6 +192,8 @@ class CrawlRun:
             row["status_counts"] = _under(stats, "downloader/response_status_count")
             row["dedup"] = _under(stats, "dedup")
             row["incremental"] = _under(stats, "incremental")
+            # kept/<rule> and dropped/<rule>: why articles were judged about Syria or not
+            row["relevance"] = _under(stats, "relevance")
             row["warc"] = {"files": stats.get("warc/files", 0),
                            "bytes": stats.get("warc/bytes", 0),
                            "records": _under(stats, "warc/records")}

@@ -137,6 +137,9 @@ def test_wheel_ships_the_mirror_pages_and_runs_the_mirror(tmp_path: Path) -> Non
     routes = sorted(p.relative_to(ROOT).as_posix()
                     for p in (ROOT / "crawler" / "mirror" / "pages").rglob("*") if p.is_file())
     assert routes and not [r for r in routes if r not in names]
+    web = sorted(p.relative_to(ROOT).as_posix()
+                 for p in (ROOT / "crawler" / "web").rglob("*.*") if p.suffix in (".html", ".css"))
+    assert web and not [w for w in web if w not in names]  # serve's templates and styles
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)

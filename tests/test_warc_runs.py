@@ -18,6 +18,8 @@ import pytest
 from conftest import ROOT, CrawlResult, Mirror, crawl
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.web.replay import pywb_python
+
 BIN = Path(sys.executable).parent
 
 
@@ -140,13 +142,15 @@ def test_crash_mid_write_is_repaired_on_restart(mirror: Mirror, tmp_path) -> Non
 
 @pytest.mark.timeout(300)
 def test_pywb_replays_an_archived_syria_article(full_crawl: CrawlResult, tmp_path) -> None:
-    wb_manager, wayback = BIN / "wb-manager", BIN / "wayback"
-    subprocess.run([wb_manager, "init", "syria"], cwd=tmp_path, check=True,
+    python = pywb_python()  # pywb lives in an environment of its own (.venv/pywb)
+    wb_manager = [python, "-m", "pywb.manager.manager"]
+    subprocess.run([*wb_manager, "init", "syria"], cwd=tmp_path, check=True,
                    capture_output=True)
-    subprocess.run([wb_manager, "add", "syria", *map(str, (full_crawl.data / "warc").glob(
+    subprocess.run([*wb_manager, "add", "syria", *map(str, (full_crawl.data / "warc").glob(
         "*.warc.gz"))], cwd=tmp_path, check=True, capture_output=True)
     port = free_port()
-    proc = subprocess.Popen([wayback, "-b", "127.0.0.1", "-p", str(port)], cwd=tmp_path,
+    proc = subprocess.Popen([python, "-m", "pywb.apps.cli", "-b", "127.0.0.1", "-p", str(port)],
+                            cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)

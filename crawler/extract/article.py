@@ -1,11 +1,18 @@
 """Article extraction: HTML in, article fields out.
 
 Generic first: JSON-LD (``NewsArticle`` and kin), OpenGraph, Twitter and
-``meta`` tags, ``<html lang>`` and ``rel=canonical`` for the metadata
-(:mod:`.metadata`); trafilatura, a boilerplate-removing extractor, for the body
-(:mod:`.body`); dates from structured data, then htmldate (through
-trafilatura), then the URL (:mod:`.dates`).  The page is parsed once
-(:mod:`.page`) and every reader shares the tree.
+``meta`` tags, ``<html lang>`` and ``rel=canonical`` for the metadata, the visible
+headline, byline and date line where structured data is silent (:mod:`.metadata`);
+trafilatura, a boilerplate-removing extractor, for the body (:mod:`.body`).  The page is
+parsed once (:mod:`.page`) and every reader shares the tree; trafilatura's own
+metadata reader (htmldate for dates, which copies the tree) runs only for a field
+still open.
+
+The publication date keeps its precision and its source (:mod:`.dates`): the first
+source that gives at least a day wins, in the order ``jsonld``, ``meta`` (meta tags,
+``<time datetime>``, microdata), ``text`` (the article's date line, then htmldate),
+``url``; the feed's or sitemap's date (``feed``) only fills what the page does not
+give.  A year or a month alone is kept as such when no source gives the day.
 
 The spider (through the worker pool, :mod:`.pool`), the ``extract`` and
 ``reextract`` commands, the tests and the benchmark all call
@@ -22,15 +29,25 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from archive.text import tidy
-from crawler.extract.body import body_and_metadata
-from crawler.extract.dates import date_from_url, parse_date
+from crawler import settings
+from crawler.extract.body import body_of, page_metadata
+from crawler.extract.dates import (
+    PRECISIONS,
+    DateValue,
+    parse_date,
+    precision_of,
+    read_date,
+    url_date,
+)
 from crawler.extract.metadata import (
+    byline_authors,
+    choose_title,
     clean_authors,
+    date_lines,
     jsonld_article,
     keywords,
     names,
     strings,
-    strip_site_suffix,
     texts,
     url_of,
 )
@@ -38,10 +55,37 @@ from crawler.extract.page import ARABIC, MAX_HTML_CHARS, ExtractionError, decode
 from crawler.items import ArticleLoader
 from crawler.registry import Outlet, Registry
 from pipelines.clean import clean_article
+from pipelines.relevance import judge_article
 
 # Hidden copies of text (lightbox captions, screen-reader duplicates) are not the article.
 _HIDDEN = ('[aria-hidden="true"], [hidden], .visually-hidden, .sr-only, '
            'template, noscript, [style*="display:none"], [style*="display: none"]')
+
+
+def _drop_hidden(root: Any) -> None:
+    """Remove hidden copies of text, but not hidden article text: a framework that
+    streams the page (React's ``<div hidden id="S:1">``) or folds the rest of the
+    story under "read more" hides whole paragraphs that scripts show later."""
+    for node in root.cssselect(_HIDDEN):
+        if node.getparent() is None or node.tag in ("html", "body"):
+            continue
+        paragraphs = sum(1 for p in node.iter("p") if (p.text_content() or "").strip())
+        if paragraphs >= 2:
+            continue
+        node.drop_tree()
+
+
+def _best_date(
+        candidates: list[tuple[str, DateValue | None]]) -> tuple[DateValue | None, str | None]:
+    """The first candidate that gives at least the day; else the most precise one."""
+    found = [(v, src) for src, v in candidates if v is not None]
+    for v, src in found:
+        if v.precision in ("day", "time"):
+            return v, src
+    if not found:
+        return None, None
+    v, src = max(found, key=lambda c: PRECISIONS.index(c[0].precision))
+    return v, src
 
 
 def extract_page(body: bytes, url: str, *, content_type: str | None = None) -> dict[str, Any]:
@@ -92,46 +136,53 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
     # Captions and credits are read before the body extractor prunes the figures.
     captions = texts(sel, "figure figcaption")
     credits = texts(sel, 'figure [class*="credit"], figure [class*="copyright"]')
-    for node in root.cssselect(_HIDDEN):
-        if node.getparent() is not None and node.tag not in ("html", "body"):
-            node.drop_tree()
+    _drop_hidden(root)
 
-    title = first(strings(ld.get("headline")), meta("og:title", "twitter:title"),
-                  texts(sel, "h1"), texts(sel, "title"))
-    if title:
-        title = strip_site_suffix(title, site_names)
+    title = choose_title(strings(ld.get("headline")) + meta("og:title", "twitter:title"),
+                         texts(sel, "h1")[:3], next(iter(texts(sel, "title")), None),
+                         site_names)
     authors = clean_authors(
         names(ld.get("author"))
         or [a for a in meta("author", "article:author", "dc.creator", "byl", "sailthru.author")
-            if not a.startswith("http")], site_names)
+            if not a.startswith("http")], site_names) or byline_authors(sel, site_names)
     canonical = first(sel.css('link[rel="canonical"]::attr(href)').get(), meta("og:url"),
                       url_of(ld.get("mainEntityOfPage")), ld.get("url"))
     lang = first(sel.xpath("/html/@lang").get(), meta("og:locale"),
                  strings(ld.get("inLanguage")), meta("language", "content-language"))
-    published = first(
-        [parse_date(x) for x in strings(ld.get("datePublished"))],
-        [parse_date(x) for x in meta(
+    candidates: list[tuple[str, DateValue | None]] = [
+        ("jsonld", next(filter(None, map(read_date, strings(ld.get("datePublished")))), None)),
+        ("meta", next(filter(None, map(read_date, meta(
             "article:published_time", "og:article:published_time", "datePublished",
             "pubdate", "publishdate", "publish-date", "publish_date", "article.published",
             "parsely-pub-date", "sailthru.date", "dc.date.issued", "DC.date.issued", "dc.date",
-            "date")],
-        [parse_date(x) for x in sel.css('[itemprop="datePublished"]::attr(datetime), '
-                                        'time[pubdate]::attr(datetime)').getall()],
-    )
+            "date") + sel.css('[itemprop="datePublished"]::attr(datetime), '
+                              'time[pubdate]::attr(datetime)').getall())), None)),
+    ]
     modified = first(
         [parse_date(x) for x in strings(ld.get("dateModified"))],
         [parse_date(x) for x in meta("article:modified_time", "dateModified",
                                      "og:updated_time", "last-modified")],
     )
-    body, doc = body_and_metadata(root, url)
-    if doc is not None:
-        if not published:
-            published = parse_date(doc.date) or sel.css("time::attr(datetime)").get()
-            published = parse_date(published) if published else None
+    published, source = _best_date(candidates)
+    if published is None or published.precision not in ("day", "time"):
+        text_date = next(filter(None, map(read_date, date_lines(sel))), None)
+        if text_date is None or text_date.precision not in ("day", "time"):
+            text_date = read_date(sel.css("time::attr(datetime)").get()) or text_date
+        candidates.append(("text", text_date))
+    body = body_of(root, url)
+    in_url = url_date(url)
+    published, source = _best_date(candidates)
+    if not title or not authors or published is None or published.precision not in (
+            "day", "time"):
+        doc = page_metadata(root, url)
+        title = title or (doc.title and tidy(doc.title))
         if not authors and doc.author:
             authors = clean_authors(doc.author.split(";"), site_names)
-        title = title or (doc.title and tidy(doc.title))
-    published = published or date_from_url(url)
+        found = read_date(doc.date)
+        if found is not None and (in_url is None or found.isoformat() != in_url.isoformat()):
+            candidates.append(("text", found))
+    candidates.append(("url", in_url))
+    published, source = _best_date(candidates)
     language = lang.replace("_", "-").split("-")[0].lower() if isinstance(lang, str) else None
     if not language and body:
         sample = " ".join(body)[:2000]
@@ -141,7 +192,8 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
         "subtitle": first(strings(ld.get("alternativeHeadline")), strings(ld.get("description")),
                           meta("og:description", "description", "twitter:description")),
         "authors": authors,
-        "published": published,
+        "published": published.isoformat() if published else None,
+        "published_source": source,
         "modified": modified,
         "section": first(strings(ld.get("articleSection")), meta("article:section")),
         "tags": meta("article:tag") + keywords(ld.get("keywords"))
@@ -166,14 +218,18 @@ def load_article(fields: dict[str, Any], *, url: str, outlet: str | None = None,
     ``language`` (the outlet's) and the discovery date only fill what the page
     did not say.  ``extra`` sets further item fields (``warc``, ``previous_version``).
     """
+    listed = (discovery or {}).get("date")
+    if listed and precision_of(fields.get("published")) not in ("day", "time"):
+        # the feed's day is better than a page that gives none, or only a month or year
+        fields = {**fields, "published": listed, "published_source": "feed"}
     loader = ArticleLoader(timezone=timezone)
     loader.add_value("url", url)
     loader.add_value("outlet", outlet)
     for name, value in fields.items():
         loader.add_value(name, value)
     loader.add_value("language", language)
-    if discovery:
-        loader.add_value("published", discovery.get("date"))
+    published = loader.get_output_value("published")
+    loader.add_value("published_precision", precision_of(published))
     body = loader.get_output_value("body") or []
     text = "\n\n".join(body)
     loader.add_value("text", text)
@@ -191,7 +247,8 @@ def article_from_page(body: bytes, url: str, *, outlet: str | None = None,
     """The article of one saved page, extracted and cleaned as a crawl stores it.
 
     The outlet (its language and time zone) is the one named, else the
-    registry's outlet whose ``article_pattern`` matches ``url``, else none.
+    registry's outlet whose ``article_pattern`` matches ``url``, else none.  The
+    article carries the relevance pipeline's verdict as ``relevance``.
     Used by ``syria-archive extract``, the golden-file tests and the benchmark.
     """
     registry = Registry.load()
@@ -204,4 +261,8 @@ def article_from_page(body: bytes, url: str, *, outlet: str | None = None,
     cleaned = clean_article(dict(item), Counter())
     if not cleaned.get("body"):
         raise ExtractionError("no_body", "no article text in the page")
+    # the verdict the relevance pipeline would give, so that archivists see why
+    cleaned["relevance"] = judge_article(
+        cleaned, settings.RELEVANCE_MIN_BODY_MENTIONS,
+        all_syria=bool(entry and entry.all_syria)).as_dict()
     return cleaned
