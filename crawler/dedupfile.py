@@ -26,6 +26,7 @@ from typing import Any
 from archive.datasets import article_text, iter_articles
 from pipelines.dedup import VERDICT_FIELDS, Deduplicator, DedupRules
 from pipelines.dedupstore import SqliteDedupStore
+from pipelines.relevance import judge
 from pipelines.urls import canonical_url
 
 #: What ``--verdicts`` keeps of an article besides its verdict.
@@ -58,10 +59,11 @@ class FileDedup:
     def judge(self, dedup: Deduplicator, article: dict[str, Any]) -> dict[str, Any]:
         outlet = str(article.get("outlet") or "")
         canonical = canonical_url(article["url"], article.get("canonical_url"))
-        verdict = dedup.check(canonical, article_text(article), outlet,
-                              language=article.get("language"),
+        text = article_text(article)
+        verdict = dedup.check(canonical, text, outlet, language=article.get("language"),
                               published=article.get("published"),
-                              group=self.groups.get(outlet, outlet))
+                              group=self.groups.get(outlet, outlet),
+                              names=names_in(article, text))
         self.counts[verdict["dedup"]] += 1
         if verdict["translation_of"]:
             self.counts["translation"] += 1
@@ -76,6 +78,14 @@ class FileDedup:
                           if self.counts[k])
         return (f"{total} article(s): {kinds or 'none'}; "
                 f"{self.counts['translation']} translation link(s)")
+
+
+def names_in(article: dict[str, Any], text: str) -> list[str]:
+    """Syria's names in the article, as the crawl's relevance verdict finds them (title,
+    subtitle, tags and text), so that the facts compared are the crawl's."""
+    tags = article.get("tags")
+    tags = " ; ".join(tags) if isinstance(tags, list) else tags
+    return judge([article.get("title"), article.get("subtitle"), tags], text).terms
 
 
 def brief(article: dict[str, Any]) -> dict[str, Any]:

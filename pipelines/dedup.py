@@ -25,7 +25,7 @@ Settings read: ``DEDUP_ENABLED``, ``DEDUP_THRESHOLD`` (0.8), ``DEDUP_CONTAINMENT
 (0.65), ``DEDUP_FACTS_CONFLICT`` (0.25), ``DEDUP_FACTS_MIN`` (2.0: fewer facts than
 this weight are no evidence), ``DEDUP_MIN_WORDS`` (texts shorter than this are only
 matched exactly), ``DEDUP_TRANSLATIONS`` (True), ``DEDUP_TRANSLATION_DAYS`` (2),
-``DEDUP_TRANSLATION_OVERLAP`` (0.8), ``DEDUP_TRANSLATION_MIN_FACTS`` (3.0),
+``DEDUP_TRANSLATION_OVERLAP`` (0.75), ``DEDUP_TRANSLATION_MIN_FACTS`` (3.0),
 ``DEDUP_STATE`` (default ``DATA_DIR/state/dedup.sqlite3``).  The outlet and its
 group come from the spider's registry entry.  Thresholds were chosen on the
 labelled set ``tests/data/syndication.toml`` (``make bench-dedup`` prints them).
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,7 +90,7 @@ class DedupRules:
     min_words: int = 50
     translations: bool = True
     translation_days: int = 2
-    translation_overlap: float = 0.8
+    translation_overlap: float = 0.75
     translation_min_facts: float = 3.0
 
     @classmethod
@@ -176,11 +177,13 @@ class Deduplicator:
 
     def check(self, canonical: str, text: str, outlet: str,
               new_version: bool = False, *, language: str | None = None,
-              published: str | None = None, group: str | None = None) -> dict[str, Any]:
+              published: str | None = None, group: str | None = None,
+              names: Iterable[str] | None = None) -> dict[str, Any]:
         """The verdict on one article: ``dedup``, ``duplicate_of``, ``similarity``,
         ``cluster_id`` and ``translation_of``.  ``group`` is the outlet's group (the
         outlet itself when it has none); ``language`` and ``published`` (ISO 8601)
-        are needed for translation links."""
+        are needed for translation links; ``names`` are the gazetteer names the article
+        mentions (the relevance verdict's ``terms``), found in ``text`` when not given."""
         key = url_key(canonical)
         known = self.store.by_url(key)
         if known is not None:
@@ -195,7 +198,7 @@ class Deduplicator:
             self.store.add_alias(key, same)
             return self._verdict("exact", same, 1.0)
         sig = signature(tokens)
-        mine = facts(text)
+        mine = facts(text, names)
         if len(tokens) >= self.min_words:
             found = self._near(sig, mine)
             if found is not None:
@@ -240,10 +243,13 @@ class DedupPipeline:
         canonical = canonical_url(a["url"], a.get("canonical_url"))
         a["canonical_url"] = canonical
         vetoed = self.dedup.vetoed
+        # The relevance pipeline has found Syria's names already: not searched twice.
+        relevance = a.get("relevance") if "relevance" in a.field_names() else None
         verdict = self.dedup.check(canonical, a.get("text") or "", a.get("outlet") or "",
                                    new_version=bool(a.get("previous_version")),
                                    language=a.get("language"), published=a.get("published"),
-                                   group=self.group)
+                                   group=self.group,
+                                   names=relevance.get("terms") if relevance else None)
         for key, value in verdict.items():
             a[key] = value
         self.stats.inc_value(f"dedup/{verdict['dedup']}")

@@ -10,9 +10,10 @@ about the same places.  The facts are what such texts agree or disagree on:
   read as ASCII through :func:`archive.text.ascii_digits`), thousands separators
   dropped, and the multiplier words of both languages applied, so "412,000",
   "412 ألف" and "٤١٢ ألفاً" are one fact, and "1.3 million" is "1.3 مليون";
-* **places and parties**: a small bilingual gazetteer of Syrian governorates and
-  towns, neighbouring states and the armed groups and agencies the news names,
-  so that "Aleppo" and "حلب" (with its clitics: "وبحلب") are one fact.
+* **places and parties**: Syria's names from the relevance gazetteer
+  (:mod:`pipelines.gazetteer`: governorates, towns, armed groups, leaders) and a short
+  list of what lies beyond it (neighbouring states, UN agencies, currencies), so that
+  "Aleppo" and "حلب" (with its clitics: "وبحلب") are one fact.
 
 Facts are compared by weight: a day of the month or a year says little (every
 story of the day shares them), a four-digit toll says much.  :func:`missing` is the
@@ -29,6 +30,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from archive.text import ARTICLE, CLITICS, ascii_digits, fold
+from pipelines.gazetteer import gazetteer
 
 # A number as written in news copy: 14500, 14,500, 1.3, ١٤٬٥٠٠ (after ascii_digits).
 # Arabic writes clitics onto numbers ("و1200", "بـ300"), so no word boundary is asked
@@ -43,34 +45,16 @@ _MULTIPLIER = {
     "billion": 10**9, "bn": 10**9, "مليار": 10**9, "مليارات": 10**9, "مليارا": 10**9,
 }
 
-# Concept -> (English forms, Arabic forms, Arabic forms only ever written with the
-# article), all in the matching form of archive.text.fold (ة as ه, ى as ي, hamza
-# carriers folded); a name written with the article goes in the third list, which also
-# finds it after "لل" ("للأمم المتحدة").  Syria itself is left out: every article names it.
-GAZETTEER: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "damascus": (("damascus",), ("دمشق",), ()),
-    "aleppo": (("aleppo",), ("حلب",), ()),
-    "idlib": (("idlib", "idleb"), ("ادلب",), ()),
-    "homs": (("homs",), ("حمص",), ()),
-    "hama": (("hama", "hamah"), ("حماه",), ()),
-    "latakia": (("latakia", "lattakia"), (), ("لاذقيه",)),
-    "tartus": (("tartus", "tartous"), ("طرطوس",), ()),
-    "daraa": (("daraa", "deraa", "dara'a"), ("درعا",), ()),
-    "sweida": (("sweida", "suwayda", "suwaida"), (), ("سويداء",)),
-    "quneitra": (("quneitra",), (), ("قنيطره",)),
-    "deir-ez-zor": ((r"deir[ -]?ez[ -]?zor", r"deir al[ -]zou?r"), ("دير الزور",), ()),
-    "raqqa": (("raqqa",), (), ("رقه",)),
-    "hasakah": (("hasakah?",), (), ("حسكه",)),
-    "qamishli": (("qamishli",), (), ("قامشلي",)),
-    "kobani": (("kobani", "kobane", "ain al-arab"), ("كوباني", "عين العرب"), ()),
-    "afrin": (("afrin",), ("عفرين",), ()),
-    "manbij": (("manbij",), ("منبج",), ()),
-    "palmyra": (("palmyra",), ("تدمر",), ()),
-    "jableh": (("jableh", "jableh"), ("جبله",), ()),
-    "ras-al-ain": ((r"ras al[ -]ain", r"ras al[ -]ayn"), ("راس العين",), ()),
-    "golan": (("golan",), (), ("جولان",)),
-    "bekaa": (("bekaa", "beqaa"), (), ("بقاع",)),
+# Syria's own names (governorates, towns, regions, armed groups, leaders) come from the
+# relevance gazetteer (pipelines/gazetteer.toml), Syria itself left out: every article
+# here names it.  What a Syria story names beyond them, here: neighbouring states, the
+# agencies that publish figures, currencies.  Concept -> (English forms, Arabic forms,
+# Arabic forms only ever written with the article), in the matching form of
+# archive.text.fold (ة as ه, ى as ي, hamza carriers folded); a name written with the
+# article goes in the third list, which also finds it after "لل" ("للأمم المتحدة").
+PARTIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "lebanon": (("lebanon", "lebanese"), ("لبنان", "لبناني(?:ه|ين|ون)?"), ()),
+    "bekaa": (("bekaa", "beqaa"), (), ("بقاع",)),
     "turkey": (("turkey", "turkish", "turkiye", "türkiye"), ("تركيا", "تركي(?:ه)?"), ()),
     "iraq": (("iraq", "iraqi"), ("عراق", "عراقي(?:ه|ين|ون)?"), ()),
     "jordan": (("jordan", "jordanian"), ("اردن", "اردني(?:ه|ين|ون)?"), ()),
@@ -84,12 +68,7 @@ GAZETTEER: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] =
     "unicef": (("unicef",), ("يونيسف",), ()),
     "wfp": (("world food programme", "wfp"), ("برنامج الاغذيه العالمي",), ()),
     "red-crescent": (("red crescent",), (), ("هلال الاحمر",)),
-    "sdf": (("sdf", "syrian democratic forces"), ("قسد", "قوات سوريا الديمقراطيه"), ()),
-    "hts": (("hts", r"hay'?at tahrir al-sham"), ("هييه تحرير الشام",), ()),
-    "sna": (("syrian national army", "sna"), (), ("جيش الوطني",)),
     "sohr": (("sohr", "syrian observatory"), (), ("مرصد السوري",)),
-    "islamic-state": (("islamic state", "isis", "isil"), ("داعش", "تنظيم الدوله"), ()),
-    "hezbollah": (("hezbollah",), ("حزب الله",), ()),
     "central-bank": (("central bank",), ("مصرف سوريا المركزي",), ("مصرف المركزي",)),
     "dollar": (("dollars?", "usd"), ("دولار(?:ا|ات)?",), ()),
     "euro": (("euros?",), ("يورو",), ()),
@@ -105,7 +84,7 @@ def _forms() -> list[tuple[str, re.Pattern[str], re.Pattern[str] | None]]:
     scan jumps to where it can match) and what may stand in front of it in its word:
     nothing (English), Arabic clitics, or the Arabic article with its clitics."""
     out: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = []
-    for concept, (en, ar, ar_article) in GAZETTEER.items():
+    for concept, (en, ar, ar_article) in PARTIES.items():
         for forms, prefix in ((en, None), (ar, _CLITIC_PREFIX), (ar_article, _ARTICLE_PREFIX)):
             out += [(concept, re.compile(f"(?:{f})(?!\\w)"), prefix) for f in forms]
     return out
@@ -142,8 +121,10 @@ def _number(integer: str, fraction: str | None, multiplier: str | None) -> str |
     return format(value.normalize(), "f")
 
 
-def facts(text: str | None) -> frozenset[str]:
-    """The figures (``n:412000``) and places or parties (``p:aleppo``) of a text."""
+def facts(text: str | None, names: Iterable[str] | None = None) -> frozenset[str]:
+    """The figures (``n:412000``) and places or parties (``p:Aleppo``, ``p:lebanon``) of a
+    text.  ``names`` are the gazetteer names the article mentions when they are known
+    already (the relevance verdict's ``terms``); otherwise the gazetteer reads the text."""
     if not text:
         return frozenset()
     folded = fold(ascii_digits(text))
@@ -155,6 +136,10 @@ def facts(text: str | None) -> frozenset[str]:
     for concept, pattern, prefix in _FORMS:
         if "p:" + concept not in out and _names(folded, pattern, prefix):
             out.add("p:" + concept)
+    if names is None:
+        names = [m.name for m in gazetteer().find(text)]
+    # Stored space-separated: a name's spaces become underscores.
+    out.update("p:" + name.replace(" ", "_") for name in names if name != "Syria")
     out.update(fact for sign, fact in _CURRENCY_SIGNS.items() if sign in folded)
     return frozenset(out)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from pipelines.dedup import Deduplicator, DedupRules
 from pipelines.dedupstore import SqliteDedupStore
+from pipelines.relevance import judge
 from pipelines.urls import canonical_url
 
 SET = Path(__file__).resolve().parent / "data" / "syndication.toml"
@@ -46,6 +47,11 @@ def load(path: Path = SET) -> list[Labelled]:
     return sorted(out, key=lambda a: a.published)
 
 
+def names(a: Labelled) -> list[str]:
+    """Syria's names in the article, as the relevance pipeline hands them to dedup."""
+    return judge([a.title], a.text).terms
+
+
 def groups() -> dict[str, str]:
     """Outlet id -> its group, from the registry (an outlet alone is its own group)."""
     from crawler.registry import Registry
@@ -62,7 +68,8 @@ def run(articles: list[Labelled], rules: DedupRules | None = None,
         dedup = Deduplicator(store, rules=rules)
         verdicts = {a.id: dedup.check(canonical_url(a.url), a.text, a.outlet,
                                       language=a.language, published=a.published,
-                                      group=outlet_groups.get(a.outlet, a.outlet))
+                                      group=outlet_groups.get(a.outlet, a.outlet),
+                                      names=names(a))
                     for a in articles}
         store.close()
     return verdicts
