@@ -53,7 +53,10 @@ def robots_finding(outlet_url: str, stats: dict[str, Any], findings: list[Findin
     from urllib.parse import urljoin
 
     url = urljoin(outlet_url, "/robots.txt")
-    forbidden = [f.url for f in findings if "forbidden by robots.txt" in f.detail]
+    forbidden = [f.url for f in findings
+                 if "forbidden by robots.txt" in f.detail and f.kind != "article"]
+    articles = [f.url for f in findings
+                if "forbidden by robots.txt" in f.detail and f.kind == "article"]
     statuses = {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                 if k.startswith("robotstxt/response_status_count/")}
     errors = {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
@@ -61,6 +64,9 @@ def robots_finding(outlet_url: str, stats: dict[str, Any], findings: list[Findin
     if forbidden:
         return Finding("robots.txt", url, FAIL,
                        f"forbids {len(forbidden)} of the outlet's URLs: {', '.join(forbidden)}")
+    if articles:  # the sources are fine; some listed articles are off limits
+        return Finding("robots.txt", url, WARN,
+                       f"forbids {len(articles)} listed article(s): {', '.join(articles)}")
     if statuses:
         codes = ", ".join(f"HTTP {c}" for c in sorted(statuses))
         note = ("allows every URL checked" if "200" in statuses

@@ -134,3 +134,19 @@ def test_help_names_every_option() -> None:
     assert proc.returncode == 0 and "usage: syria-archive check" in proc.stdout
     for option in ("OUTLET", "--json", "--set", "exit", "http_proxy"):
         assert option in proc.stdout
+
+
+def test_robots_finding_fails_for_a_source_and_warns_for_an_article() -> None:
+    from crawler.check import robots_finding
+    from spiders.check import FAIL, WARN, Finding
+
+    stats = {"robotstxt/response_status_count/200": 1}
+    article = Finding("article", "https://x.example/news/1", WARN,
+                      "listed article not fetched: forbidden by robots.txt")
+    feed = Finding("feed", "https://x.example/rss", FAIL, "forbidden by robots.txt")
+    assert robots_finding("https://x.example/", stats, [article]).status == WARN
+    found = robots_finding("https://x.example/", stats, [article, feed])
+    assert found.status == FAIL and found.url == "https://x.example/robots.txt"
+    assert "https://x.example/rss" in found.detail
+    assert robots_finding("https://x.example/", {"robotstxt/response_status_count/404": 1},
+                          []).detail == "HTTP 404, no robots.txt: everything allowed"
