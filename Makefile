@@ -54,7 +54,7 @@ bench-extract: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy
-	$(BIN)/ruff check crawler spiders pipelines archive tests
+	$(BIN)/ruff check crawler spiders pipelines archive tests tools
 	$(BIN)/mypy crawler spiders pipelines archive
 	$(BIN)/lint-imports
 
