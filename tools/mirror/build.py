@@ -42,6 +42,7 @@ PAGES = ROOT / "crawler" / "mirror" / "pages"
 sys.path.insert(0, str(HERE))
 
 import chrome  # noqa: E402
+import listings  # noqa: E402
 from fmt import ARABIC_INDIC, date_fields  # noqa: E402
 
 LABELS = {
@@ -137,8 +138,11 @@ def read_page(site: dict[str, Any], html: str) -> dict[str, Any]:
     body = one(root, site["body"])
     paras = []
     if body is not None:
+        skip = set()
+        for inline in body.cssselect(site["body_inline"]) if site.get("body_inline") else []:
+            skip |= set(inline.iter())
         for el in body.iter("p", "h2", "h3", "blockquote"):
-            if el.getparent() is not None and el.getparent().tag == "blockquote":
+            if el in skip or (el.getparent() is not None and el.getparent().tag == "blockquote"):
                 continue
             t = text_of(el)
             if t:
@@ -450,7 +454,9 @@ def derive(site: dict[str, Any], story: dict[str, Any], base_html: str) -> str:
             for t in [el, *el.iter()]:
                 if t.get("datetime"):
                     del t.attrib["datetime"]
-    sec = one(root, site.get("section")) or one(root, site.get("breadcrumb"))
+    sec = one(root, site.get("section"))
+    if sec is None:
+        sec = one(root, site.get("breadcrumb"))
     if sec is not None and story.get("section"):
         sec.text = story["section"][0]
         sec.set("href", story["section"][1])
@@ -473,6 +479,16 @@ def derive(site: dict[str, Any], story: dict[str, Any], base_html: str) -> str:
                 frag.tail = "\n"
                 h1.addprevious(frag)
 
+    if layout == "video":
+        fig = img
+        while fig is not None and fig.tag != "figure":
+            fig = fig.getparent()
+        target = fig if fig is not None else body
+        player = fragments(video_html(story))[0]
+        player.tail = "\n"
+        target.addprevious(player)
+        if fig is not None:
+            fig.getparent().remove(fig)
     # the body
     body = one(root, site["body"])
     if body is None:
@@ -498,22 +514,10 @@ def derive(site: dict[str, Any], story: dict[str, Any], base_html: str) -> str:
         if len(paras) > 4:
             inline.tail = "\n"
             paras[2].addnext(inline)
-    if layout == "video":
-        fig = img
-        while fig is not None and fig.tag != "figure":
-            fig = fig.getparent()
-        target = fig if fig is not None else body
-        player = fragments(video_html(story))[0]
-        player.tail = "\n"
-        target.addprevious(player)
-        if fig is not None:
-            fig.getparent().remove(fig)
     if layout in ("gallery", "video") and site["family"] == "wordpress":
         fmt = "format-" + layout
-        for el in root.xpath('//*[contains(concat(" ", @class, " "), " format-standard ")]'):
+        for el in root.xpath('//*[contains(@class, "format-standard")]'):
             el.set("class", el.get("class").replace("format-standard", fmt))
-        b = root.find("body")
-        b.set("class", (b.get("class", "") + f" single-format-{layout}").strip())
     return serialize(root, base_html)
 
 
@@ -581,6 +585,17 @@ def build_outlet(outlet: str, site: dict[str, Any]) -> dict[Path, str]:
     for story in [s for s in stories if s["kind"] in ("amp", "print")]:
         src = current(story["of"])
         out[folder / story["file"]] = variant(site, outlet, story, read_page(site, src), env)
+    sys.path.insert(0, str(ROOT))
+    from crawler.registry import Registry
+
+    entry = Registry.load()[outlet]
+    # a section page's cards are copied from its article-link region, as the spider reads it
+    region = entry.sections[0].links if entry.sections else None
+    for story in stories:
+        for name in story.get("listed", []):
+            new = listings.add(folder, name, story, entry.article_pattern, region, current(name))
+            if new is not None:
+                out[folder / name] = new
     variants = {folder / s["file"] for s in stories if s["kind"] in ("amp", "print")}
     for path in sorted(article_files(folder)):
         if path in variants:

@@ -421,7 +421,9 @@ def furnish(outlet: str, site: dict[str, Any], rel: str, page: str, info: dict[s
 def amp_css(outlet: str, rel: str) -> str:
     rng = random.Random(f"amp/{outlet}/{rel}")
     classes = [f"amp-{a}__{b}" for a in ("header", "article", "sidebar", "footer", "related",
-                                         "share", "ad", "consent") for b in (
+                                         "share", "ad", "consent", "nav", "hero", "byline",
+                                         "tags", "newsletter", "video", "gallery", "live",
+                                         "promo", "ticker", "search", "menu") for b in (
         "inner", "title", "meta", "body", "list", "item", "link", "img", "caption", "label",
         "button", "wrap")]
     page = " ".join(f'class="{c}"' for c in classes)
