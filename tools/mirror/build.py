@@ -397,7 +397,7 @@ def derive(site: dict[str, Any], story: dict[str, Any], base_html: str) -> str:
             el.getparent().remove(el)
     for el in root.xpath('//meta[@name="author" or @property="article:author"]'):
         names = [a if isinstance(a, str) else a["name"] for a in story.get("authors", [])]
-        el.set("content", ", ".join(names) or site["name"])
+        el.set("content", ", ".join(names) or story.get("byline_text") or site["name"])
     if story.get("og_type"):
         for el in root.xpath('//meta[@property="og:type"]'):
             el.set("content", story["og_type"])
@@ -483,7 +483,7 @@ def derive(site: dict[str, Any], story: dict[str, Any], base_html: str) -> str:
         fig = img
         while fig is not None and fig.tag != "figure":
             fig = fig.getparent()
-        target = fig if fig is not None else body
+        target = fig if fig is not None else one(root, site["body"])
         player = fragments(video_html(story))[0]
         player.tail = "\n"
         target.addprevious(player)

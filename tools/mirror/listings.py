@@ -19,9 +19,8 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 import lxml.html
-from lxml import etree
-
 from fmt import visible_date
+from lxml import etree
 
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
       "news": "http://www.google.com/schemas/sitemap-news/0.9",
