@@ -15,6 +15,7 @@ raises :class:`~crawler.extract.page.ExtractionError`.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 from urllib.parse import urljoin
@@ -25,8 +26,10 @@ from archive.text import tidy
 from crawler.extract.body import body_and_metadata
 from crawler.extract.dates import date_from_url, parse_date
 from crawler.extract.metadata import (
+    MEDIA_TYPES,
     clean_authors,
     jsonld_article,
+    jsonld_types,
     keywords,
     names,
     strings,
@@ -38,6 +41,12 @@ from crawler.extract.page import ARABIC, MAX_HTML_CHARS, ExtractionError, decode
 from crawler.items import ArticleLoader
 from crawler.registry import Outlet, Registry
 from pipelines.clean import clean_article
+
+# A page that says it is a video or a photo gallery (OpenGraph type, WordPress post format)
+# and carries little text is not an article; structured data that declares only a video
+# or a gallery is enough on its own.
+MEDIA_PAGE_MAX_WORDS = 150
+_POST_FORMAT = re.compile(r"(?:^|\s)(?:single-)?format-(?:video|gallery|audio|image)(?:\s|$)")
 
 # Hidden copies of text (lightbox captions, screen-reader duplicates) are not the article.
 _HIDDEN = ('[aria-hidden="true"], [hidden], .visually-hidden, .sr-only, '
@@ -131,6 +140,9 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
         if not authors and doc.author:
             authors = clean_authors(doc.author.split(";"), site_names)
         title = title or (doc.title and tidy(doc.title))
+    media = media_page(sel, ld)
+    if media == "declared" or (media == "hinted" and own_words(sel, body) < MEDIA_PAGE_MAX_WORDS):
+        raise ExtractionError("not_article", "a video or photo gallery page, not an article")
     published = published or date_from_url(url)
     language = lang.replace("_", "-").split("-")[0].lower() if isinstance(lang, str) else None
     if not language and body:
@@ -155,6 +167,28 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
         "credits": credits,
         "body": body,
     }
+
+
+def media_page(sel: Selector, ld: dict[str, Any]) -> str | None:
+    """"declared" when structured data describes only a video or gallery, "hinted" when
+    the OpenGraph type or a WordPress post format says video or gallery, else None."""
+    if not ld and jsonld_types(sel) & MEDIA_TYPES:
+        return "declared"
+    og_type = sel.xpath('//meta[@property="og:type"]/@content').get("")
+    classes = " ".join(sel.xpath("//body/@class | //article/@class").getall())
+    if og_type.strip().startswith("video") or _POST_FORMAT.search(classes):
+        return "hinted"
+    return None
+
+
+def own_words(sel: Selector, body: list[str]) -> int:
+    """Words of the page's own paragraphs: those of the <article> around its headline (the
+    body extractor, given a near-empty page, fills it with the site's lists)."""
+    around = sel.xpath("(//h1)[1]/ancestor::article[1]")
+    if around:
+        return sum(len(t.split()) for t in around.xpath(
+            ".//p[not(ancestor::figure)]//text()").getall())
+    return sum(len(p.split()) for p in body)
 
 
 def load_article(fields: dict[str, Any], *, url: str, outlet: str | None = None,

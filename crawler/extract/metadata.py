@@ -80,6 +80,14 @@ def jsonld_article(sel: Selector) -> dict[str, Any]:
     return {}
 
 
+MEDIA_TYPES = frozenset({"VideoObject", "ImageGallery", "MediaGallery", "AudioObject"})
+
+
+def jsonld_types(sel: Selector) -> set[str]:
+    """Every ``@type`` the page's JSON-LD declares."""
+    return {t for data in _jsonld_blocks(sel) for obj in _flatten(data) for t in _types(obj)}
+
+
 def names(value: Any) -> list[str]:
     """Author names from a JSON-LD author value (string, Person, list of either)."""
     if isinstance(value, str):

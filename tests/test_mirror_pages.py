@@ -1,0 +1,91 @@
+"""The mirror's saved pages: what the build tool writes, and what extraction makes of the
+pages that are not articles.
+
+The pages under ``crawler/mirror/pages`` are written by ``tools/mirror/build.py`` (new pages
+in the outlets' markup, and every article page's site furniture); a saved page that differs
+from what the tool writes fails here, so nobody edits a generated page by hand and loses it
+at the next build."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import MIRROR_PAGES, load_routes
+
+from crawler.extract.article import article_from_page, extract_article
+from crawler.extract.page import ExtractionError
+from crawler.registry import Registry
+
+NON_ARTICLES = [(o, r) for o in Registry.load().ids() for r in load_routes(o)
+                if r.get("article") is False]
+
+
+def test_every_outlet_has_pages_of_several_layouts() -> None:
+    kinds = {}
+    for outlet in Registry.load().ids():
+        kinds[outlet] = {r.get("page", "news") for r in load_routes(outlet)
+                         if "page" in r or r.get("article")}
+    every = set.union(*kinds.values())
+    assert {"news", "opinion", "analysis", "live", "gallery", "video", "amp", "print"} <= every
+    assert all(len(k) >= 2 and len(k - {'gallery', 'video'}) >= 1 for k in kinds.values())
+
+
+def test_article_pages_have_the_size_of_real_ones() -> None:
+    sizes = []
+    for outlet in Registry.load().ids():
+        for r in load_routes(outlet):
+            if r.get("article") and r.get("page") not in ("amp", "print"):
+                sizes.append((MIRROR_PAGES / outlet / r["file"]).stat().st_size)
+    assert min(sizes) > 55_000 and max(sizes) < 130_000
+
+
+def test_saved_pages_are_what_the_build_tool_writes() -> None:
+    import sys
+
+    sys.path.insert(0, str(MIRROR_PAGES.parents[2] / "tools" / "mirror"))
+    import build
+
+    sites = build.load_sites()
+    stale = [str(path.relative_to(MIRROR_PAGES)) for outlet in sorted(sites)
+             for path, text in build.build_outlet(outlet, sites[outlet]).items()
+             if not path.is_file() or path.read_text(encoding="utf-8") != text]
+    assert not stale, f"run tools/mirror/build.py: {stale}"
+
+
+@pytest.mark.parametrize("outlet, route", NON_ARTICLES,
+                         ids=[f"{o}/{r['file']}" for o, r in NON_ARTICLES])
+def test_galleries_and_videos_are_not_articles(outlet: str, route: dict) -> None:
+    body = (MIRROR_PAGES / outlet / route["file"]).read_bytes()
+    with pytest.raises(ExtractionError) as exc:
+        article_from_page(body, route["url"], outlet=outlet)
+    assert exc.value.reason == "not_article"
+
+
+def _page(head: str, body: str, cls: str = "") -> str:
+    return (f"<html><head>{head}</head><body class='{cls}'><article><h1>Title</h1>"
+            f"{body}</article></body></html>")
+
+
+PARA = "".join(f"<p>Residents of Aleppo queued for bread before dawn on day {i}, and the "
+               f"bakery in district {i} ran out of flour by noon, they said.</p>"
+               for i in range(40))
+
+
+def test_an_article_with_a_video_is_still_an_article() -> None:
+    # og:type video and a video post format, but a full article's text: kept
+    html = _page('<meta property="og:type" content="video.other">', PARA,
+                 "single single-format-video")
+    assert extract_article(html, "https://example.com/a")["body"]
+    # the same hints on a page with two lines of text: a video page
+    with pytest.raises(ExtractionError, match="not an article"):
+        extract_article(_page('<meta property="og:type" content="video.other">', PARA[:300]),
+                        "https://example.com/v")
+
+
+def test_structured_data_that_declares_only_a_gallery() -> None:
+    ld = ('<script type="application/ld+json">{"@context": "https://schema.org", '
+          '"@type": "ImageGallery", "name": "In pictures"}</script>')
+    with pytest.raises(ExtractionError) as exc:
+        extract_article(_page(ld, PARA), "https://example.com/g")
+    assert exc.value.reason == "not_article"
+    both = ld.replace('"ImageGallery"', '["NewsArticle", "ImageGallery"]')
+    assert extract_article(_page(both, PARA), "https://example.com/g")["body"]
