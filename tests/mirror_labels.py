@@ -1,6 +1,6 @@
 """The mirror crawl's articles against the hand labels of the saved pages.
 
-    .venv/bin/python tests/mirror_labels.py          # starts the mirror, crawls it, prints the table
+    .venv/bin/python tests/mirror_labels.py    # starts the mirror, crawls it, prints the table
 
 Each article route of ``crawler/mirror/pages/OUTLET/routes.toml`` carries labels written by
 hand from the page as a reader sees it, before the extractor ran on it: ``title``,

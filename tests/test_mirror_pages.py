@@ -89,3 +89,36 @@ def test_structured_data_that_declares_only_a_gallery() -> None:
     assert exc.value.reason == "not_article"
     both = ld.replace('"ImageGallery"', '["NewsArticle", "ImageGallery"]')
     assert extract_article(_page(both, PARA), "https://example.com/g")["body"]
+
+
+# -- structured data that disagrees with the page ------------------------------------------
+
+STALE = """<html><head><meta property="og:title" content="{shown} | Example News">
+<meta property="og:site_name" content="Example News">
+<meta property="article:published_time" content="{meta_date}">
+<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
+ "headline": "{ld_title}", "datePublished": "{ld_date}"}}</script></head>
+<body><article><h1>{h1}</h1><time datetime="{time}">24 November 2026</time>{para}</article>
+</body></html>"""
+
+
+def _stale(**kw: str) -> dict:
+    values = {"shown": "New headline", "h1": "New headline", "ld_title": "Old headline",
+              "meta_date": "2026-11-24T10:30:00+04:00", "ld_date": "2026-11-24T10:30:00Z",
+              "time": "2026-11-24T10:30:00+04:00", "para": PARA} | kw
+    return extract_article(STALE.format(**values), "https://example.com/n")
+
+
+def test_headline_and_date_that_two_other_sources_contradict() -> None:
+    fields = _stale()
+    assert fields["title"] == "New headline"
+    assert fields["published"] == "2026-11-24T10:30:00+04:00"
+
+
+def test_structured_data_wins_when_the_others_do_not_agree() -> None:
+    # the page's headline differs from its OpenGraph title: no majority, JSON-LD stands
+    assert _stale(h1="A third headline")["title"] == "Old headline"
+    # the page shows no time that backs the meta tag: JSON-LD stands
+    assert _stale(time="2026-11-23T08:00:00+04:00")["published"] == "2026-11-24T10:30:00+00:00"
+    # JSON-LD without an offset is the same moment as the meta tag: nothing to correct
+    assert _stale(ld_date="2026-11-24T10:30:00")["published"] == "2026-11-24T10:30:00"

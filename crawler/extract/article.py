@@ -24,7 +24,7 @@ from parsel import Selector
 
 from archive.text import tidy
 from crawler.extract.body import body_and_metadata
-from crawler.extract.dates import date_from_url, parse_date
+from crawler.extract.dates import date_from_url, parse_date, parse_datetime
 from crawler.extract.metadata import (
     MEDIA_TYPES,
     clean_authors,
@@ -109,6 +109,12 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
                   texts(sel, "h1"), texts(sel, "title"))
     if title:
         title = strip_site_suffix(title, site_names)
+    # Structured data left behind by an edit: the page's headline and its OpenGraph title
+    # agree with each other and not with the JSON-LD headline.
+    shown = first(meta("og:title"))
+    if (title and shown and strip_site_suffix(shown, site_names) != title
+            and any(tidy(h) == strip_site_suffix(shown, site_names) for h in texts(sel, "h1"))):
+        title = strip_site_suffix(shown, site_names)
     authors = clean_authors(
         names(ld.get("author"))
         or [a for a in meta("author", "article:author", "dc.creator", "byl", "sailthru.author")
@@ -127,6 +133,14 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
         [parse_date(x) for x in sel.css('[itemprop="datePublished"]::attr(datetime), '
                                         'time[pubdate]::attr(datetime)').getall()],
     )
+    # A JSON-LD date that the meta tags and the page's own <time> both contradict is the
+    # CMS's error (a local time marked as UTC, a stale copy): take the two that agree.
+    ld_date = first([parse_date(x) for x in strings(ld.get("datePublished"))])
+    meta_date = first([parse_date(x) for x in meta("article:published_time")])
+    shown_dates = sel.css("time::attr(datetime)").getall()
+    if ld_date and meta_date and not same_moment(ld_date, meta_date) and any(
+            same_moment(meta_date, parse_date(t)) for t in shown_dates):
+        published = meta_date
     modified = first(
         [parse_date(x) for x in strings(ld.get("dateModified"))],
         [parse_date(x) for x in meta("article:modified_time", "dateModified",
@@ -179,6 +193,18 @@ def media_page(sel: Selector, ld: dict[str, Any]) -> str | None:
     if og_type.strip().startswith("video") or _POST_FORMAT.search(classes):
         return "hinted"
     return None
+
+
+def same_moment(a: str | None, b: str | None) -> bool:
+    """Two ISO 8601 dates name the same moment (naive ones compare by wall clock)."""
+    if not a or not b:
+        return False
+    x, y = parse_datetime(a), parse_datetime(b)
+    if x is None or y is None:
+        return False
+    if (x.tzinfo is None) != (y.tzinfo is None):
+        x, y = x.replace(tzinfo=None), y.replace(tzinfo=None)
+    return x == y
 
 
 def own_words(sel: Selector, body: list[str]) -> int:
