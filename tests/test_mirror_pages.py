@@ -122,3 +122,32 @@ def test_structured_data_wins_when_the_others_do_not_agree() -> None:
     assert _stale(time="2026-11-23T08:00:00+04:00")["published"] == "2026-11-24T10:30:00+00:00"
     # JSON-LD without an offset is the same moment as the meta tag: nothing to correct
     assert _stale(ld_date="2026-11-24T10:30:00")["published"] == "2026-11-24T10:30:00"
+
+
+# -- a date printed only in the page's text -----------------------------------------------
+
+def _shown(header: str, meta_line: str) -> dict:
+    html = (f"<html><body><div class='top-bar'><span class='today-date'>{header}</span></div>"
+            f"<article><h1>Solar panels reach Tartous</h1><p class='post-meta'>{meta_line}</p>"
+            f"{PARA}</article></body></html>")
+    return extract_article(html, "https://example.com/?p=1")
+
+
+def test_the_date_printed_after_the_headline_not_the_sites_today() -> None:
+    fields = _shown("Wednesday, 25 November 2026",
+                    "<span class='tie-date'>November 24, 2026</span>")
+    assert fields["published"].startswith("2026-11-24")
+    arabic = _shown("الأربعاء 25 نوفمبر 2026",
+                    "<span class='post-date'>الثلاثاء ٢٤ تشرين الثاني ٢٠٢٦</span>")
+    assert arabic["published"].startswith("2026-11-24")
+    updated = _shown("", "<span class='updated-date'>Updated November 25, 2026</span> "
+                         "<span class='date'>November 24, 2026</span>")
+    assert updated["published"].startswith("2026-11-24")
+
+
+def test_a_month_or_a_year_alone_is_not_a_date() -> None:
+    from crawler.extract.dates import names_a_day
+    assert not names_a_day("November 2026") and not names_a_day("© 2026")
+    assert names_a_day("24/11/2026") and names_a_day("٢٤ نوفمبر ٢٠٢٦")
+    fields = _shown("", "<span class='archive-date'>November 2026</span>")
+    assert not (fields["published"] or "").startswith("2026-11-01")

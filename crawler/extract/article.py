@@ -24,7 +24,7 @@ from parsel import Selector
 
 from archive.text import tidy
 from crawler.extract.body import body_and_metadata
-from crawler.extract.dates import date_from_url, parse_date, parse_datetime
+from crawler.extract.dates import date_from_url, names_a_day, parse_date, parse_datetime
 from crawler.extract.metadata import (
     MEDIA_TYPES,
     clean_authors,
@@ -147,6 +147,8 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
                                      "og:updated_time", "last-modified")],
     )
     body, doc = body_and_metadata(root, url)
+    if not published:
+        published = shown_date(sel)
     if doc is not None:
         if not published:
             published = parse_date(doc.date) or sel.css("time::attr(datetime)").get()
@@ -192,6 +194,26 @@ def media_page(sel: Selector, ld: dict[str, Any]) -> str | None:
     classes = " ".join(sel.xpath("//body/@class | //article/@class").getall())
     if og_type.strip().startswith("video") or _POST_FORMAT.search(classes):
         return "hinted"
+    return None
+
+
+# Where a page prints its date; after the headline, so the site's "today" in the header
+# does not count, and not the "updated" one.
+_SHOWN_DATE = ("(//h1)[1]/following::*[self::time or contains(@class, 'date') or "
+               "contains(@class, 'time') or contains(@class, 'publish')]"
+               "[not(contains(@class, 'update') or contains(@class, 'modif') "
+               "or contains(@class, 'changed'))]")
+
+
+def shown_date(sel: Selector) -> str | None:
+    """The first date, to the day, printed after the headline (for pages that give no date
+    in their markup's attributes)."""
+    for node in sel.xpath(_SHOWN_DATE)[:12]:
+        text = tidy(" ".join(node.xpath(".//text()").getall()))
+        if text and len(text) < 80 and names_a_day(text):
+            moment = parse_date(text)
+            if moment:
+                return moment
     return None
 
 

@@ -83,6 +83,20 @@ def parse_datetime(value: Any) -> datetime | None:
     return moment
 
 
+_MONTH_WORD = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b",
+                         re.I)
+_NUMERIC_DAY = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}")
+
+
+def names_a_day(value: str) -> bool:
+    """Whether a date text names a day, not only a month or a year (English or Arabic)."""
+    text = normalize_date_text(value)
+    if _NUMERIC_DAY.search(text):
+        return True
+    return bool(_MONTH_WORD.search(text) and re.search(r"(?<!\d)\d{1,2}(?!\d)", text)
+                and re.search(r"(?:19|20)\d{2}", text))
+
+
 def parse_date(value: Any) -> str | None:
     """:func:`parse_datetime` as ISO 8601; naive when the page gives no offset."""
     moment = parse_datetime(value)
