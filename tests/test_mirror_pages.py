@@ -151,3 +151,22 @@ def test_a_month_or_a_year_alone_is_not_a_date() -> None:
     assert names_a_day("24/11/2026") and names_a_day("٢٤ نوفمبر ٢٠٢٦")
     fields = _shown("", "<span class='archive-date'>November 2026</span>")
     assert not (fields["published"] or "").startswith("2026-11-01")
+
+
+# -- bylines ---------------------------------------------------------------------------------
+
+def test_desks_and_datelines_are_not_authors() -> None:
+    from crawler.extract.metadata import clean_authors
+    assert clean_authors(["Enab Baladi Economy Desk"], {"Enab Baladi"}) == []
+    assert clean_authors(["Middle East Desk", "Nour Haddad"]) == ["Nour Haddad"]
+    assert clean_authors(["دمشق سامر الحلبي"], (), ["دمشق:"]) == ["سامر الحلبي"]
+    assert clean_authors(["Homs - Rasha Haddad"], (), ["Homs -"]) == ["Rasha Haddad"]
+    # a dateline the page does not mark stays: it may be part of a name
+    assert clean_authors(["Rasha Haddad"], (), ["Homs"]) == ["Rasha Haddad"]
+
+
+def test_byline_with_a_marked_dateline_on_a_page_without_structured_data() -> None:
+    html = ("<html><body><div class='article-info'><div class='field--name-field-author'>"
+            "<span class='dateline'>دمشق:</span> سامر الحلبي</div></div><article>"
+            f"<h1>أسواق دمشق</h1>{PARA}</article></body></html>")
+    assert extract_article(html, "https://example.com/a")["authors"] == ["سامر الحلبي"]

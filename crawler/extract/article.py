@@ -154,7 +154,7 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
             published = parse_date(doc.date) or sel.css("time::attr(datetime)").get()
             published = parse_date(published) if published else None
         if not authors and doc.author:
-            authors = clean_authors(doc.author.split(";"), site_names)
+            authors = clean_authors(doc.author.split(";"), site_names, texts(sel, _DATELINE))
         title = title or (doc.title and tidy(doc.title))
     media = media_page(sel, ld)
     if media == "declared" or (media == "hinted" and own_words(sel, body) < MEDIA_PAGE_MAX_WORDS):
@@ -196,6 +196,10 @@ def media_page(sel: Selector, ld: dict[str, Any]) -> str | None:
         return "hinted"
     return None
 
+
+# The place a byline starts with, where the page marks it as such.
+_DATELINE = ('[class*="dateline"], [class*="byline"] [class*="place"], '
+             '[class*="byline"] [class*="location"], [class*="author"] [class*="place"]')
 
 # Where a page prints its date; after the headline, so the site's "today" in the header
 # does not count, and not the "updated" one.

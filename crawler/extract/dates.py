@@ -85,7 +85,8 @@ def parse_datetime(value: Any) -> datetime | None:
 
 _MONTH_WORD = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b",
                          re.I)
-_NUMERIC_DAY = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}")
+_NUMERIC_DAY = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b"
+                          r"|\b(?:19|20)\d{2}-\d{2}-\d{2}")
 
 
 def names_a_day(value: str) -> bool:

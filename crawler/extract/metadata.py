@@ -32,6 +32,8 @@ _NOT_A_NAME = re.compile(
     r"^(?:staff|staff writer|agencies|agency|editor|editors|admin|news desk|newsroom|"
     r"reuters|afp|ap|associated press|the associated press|anadolu|unknown|"
     r"وكالات|المحرر|محرر|فريق التحرير)$", re.I)
+# A desk, team or bureau signs for the outlet, not a person ("Enab Baladi Economy Desk").
+_A_DESK = re.compile(r"\b(?:desk|team|staff|bureau|newsroom|editorial board)$", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\S+")
 _TITLE_SUFFIX = re.compile(r"\s+[|\-–—:]\s+[^|\-–—:]{2,60}$")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -129,8 +131,11 @@ def keywords(value: Any) -> list[str]:
     return out
 
 
-def clean_authors(names: list[str], site_names: Iterable[str] = ()) -> list[str]:
-    """Person names only: no "By", no outlet name, no e-mail or URL, one name each."""
+def clean_authors(names: list[str], site_names: Iterable[str] = (),
+                  datelines: Iterable[str] = ()) -> list[str]:
+    """Person names only: no "By", no outlet name or desk, no e-mail or URL, no dateline
+    ("Damascus:" as the byline's place element gives it), one name each."""
+    places = sorted({p.strip(" .-–—:،,") for p in datelines} - {""}, key=len, reverse=True)
     sites = {s.casefold() for s in site_names if s}
     for s in site_names:  # "The Syrian Observatory For Human Rights" signs as "SOHR"
         words = [w for w in re.findall(r"\w+", s) if w[:1].isupper()]
@@ -142,10 +147,16 @@ def clean_authors(names: list[str], site_names: Iterable[str] = ()) -> list[str]
     for raw in names:
         raw = tidy(_EMAIL.sub("", raw))
         raw = _BYLINE_PREFIX.sub("", raw)
+        for place in places:
+            if raw.startswith(place + " ") or raw.startswith(place + ":"):
+                raw = raw[len(place):].lstrip(" .-–—:،,")
+                break
         for name in _AUTHOR_SPLIT.split(raw):
             name = _BYLINE_PREFIX.sub("", name).strip(" .-–—:|/")
             if (not name or name.startswith(("http", "www.")) or "/" in name
                     or _NOT_A_NAME.match(name) or name.casefold() in sites
+                    or _A_DESK.search(name) or any(f"{t} " in f"{name.casefold()} "
+                                                   for t in sites if len(t) > 5)
                     or len(name) > 60 or len(name.split()) > 6 or not re.search(r"\w", name)):
                 continue
             if name.casefold() not in {n.casefold() for n in out}:
