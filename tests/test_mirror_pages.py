@@ -170,3 +170,13 @@ def test_byline_with_a_marked_dateline_on_a_page_without_structured_data() -> No
             "<span class='dateline'>دمشق:</span> سامر الحلبي</div></div><article>"
             f"<h1>أسواق دمشق</h1>{PARA}</article></body></html>")
     assert extract_article(html, "https://example.com/a")["authors"] == ["سامر الحلبي"]
+
+
+def test_a_byline_the_other_readers_miss() -> None:
+    html = ("<html><body><header><span class='author-link'>Sign in</span></header>"
+            "<div class='print-meta'><span class='print-author'>Ghada Saleh</span> | "
+            f"<span class='print-date'>20 November 2026 21:05</span></div>{PARA}</body></html>")
+    assert extract_article(html, "https://example.com/print/1")["authors"] == ["Ghada Saleh"]
+    dated = html.replace("<span class='print-author'>Ghada Saleh</span>",
+                         "<div class='byline'>AFP <time>23 November 2026</time></div>")
+    assert not extract_article(dated, "https://example.com/print/1")["authors"]

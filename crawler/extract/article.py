@@ -156,6 +156,8 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
         if not authors and doc.author:
             authors = clean_authors(doc.author.split(";"), site_names, texts(sel, _DATELINE))
         title = title or (doc.title and tidy(doc.title))
+    if not authors:
+        authors = clean_authors(byline_text(sel), site_names, texts(sel, _DATELINE))
     media = media_page(sel, ld)
     if media == "declared" or (media == "hinted" and own_words(sel, body) < MEDIA_PAGE_MAX_WORDS):
         raise ExtractionError("not_article", "a video or photo gallery page, not an article")
@@ -201,12 +203,32 @@ def media_page(sel: Selector, ld: dict[str, Any]) -> str | None:
 _DATELINE = ('[class*="dateline"], [class*="byline"] [class*="place"], '
              '[class*="byline"] [class*="location"], [class*="author"] [class*="place"]')
 
+# A byline the other readers missed (a print page's "print-author"): short elements marked
+# as author or byline, outside the site's header, menus, footer and comments.
+_BYLINE = ('[rel="author"], [itemprop="author"], [class*="byline"]:not([class*="bio"]), '
+           '[class*="author"]:not([class*="bio"]):not([class*="comment"])'
+           ':not([class*="avatar"]):not([class*="image"])')
+
 # Where a page prints its date; after the headline, so the site's "today" in the header
 # does not count, and not the "updated" one.
 _SHOWN_DATE = ("(//h1)[1]/following::*[self::time or contains(@class, 'date') or "
                "contains(@class, 'time') or contains(@class, 'publish')]"
                "[not(contains(@class, 'update') or contains(@class, 'modif') "
                "or contains(@class, 'changed'))]")
+
+
+def byline_text(sel: Selector) -> list[str]:
+    """The text of the first short byline element outside the site's furniture."""
+    for node in sel.css(_BYLINE):
+        if node.xpath("ancestor::header[not(ancestor::article)] | ancestor::nav | "
+                      "ancestor::footer | ancestor::aside"):
+            continue
+        text = tidy(" ".join(node.xpath(
+            ".//text()[not(ancestor::time) and not(ancestor::*[contains(@class, 'date')])]")
+            .getall()))
+        if text and len(text) <= 80:
+            return [text]
+    return []
 
 
 def shown_date(sel: Selector) -> str | None:
