@@ -173,10 +173,14 @@ def test_byline_with_a_marked_dateline_on_a_page_without_structured_data() -> No
 
 
 def test_a_byline_the_other_readers_miss() -> None:
-    html = ("<html><body><header><span class='author-link'>Sign in</span></header>"
-            "<div class='print-meta'><span class='print-author'>Ghada Saleh</span> | "
+    html = ("<html><body><div class='print-meta'><span class='print-author'>Ghada Saleh</span> | "
             f"<span class='print-date'>20 November 2026 21:05</span></div>{PARA}</body></html>")
     assert extract_article(html, "https://example.com/print/1")["authors"] == ["Ghada Saleh"]
     dated = html.replace("<span class='print-author'>Ghada Saleh</span>",
                          "<div class='byline'>AFP <time>23 November 2026</time></div>")
     assert not extract_article(dated, "https://example.com/print/1")["authors"]
+    from parsel import Selector
+
+    from crawler.extract.article import byline_text
+    menu = "<nav><a rel='author' href='/team'>Our team</a></nav><div class='byline'>Ali Omar</div>"
+    assert byline_text(Selector(text=f"<html><body>{menu}</body></html>")) == ["Ali Omar"]

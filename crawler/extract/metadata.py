@@ -155,8 +155,8 @@ def clean_authors(names: list[str], site_names: Iterable[str] = (),
             name = _BYLINE_PREFIX.sub("", name).strip(" .-–—:|/")
             if (not name or name.startswith(("http", "www.")) or "/" in name
                     or _NOT_A_NAME.match(name) or name.casefold() in sites
-                    or _A_DESK.search(name) or re.search(r"\d", name) or any(f"{t} " in f"{name.casefold()} "
-                                                   for t in sites if len(t) > 5)
+                    or _A_DESK.search(name) or re.search(r"\d", name)
+                    or any(f"{t} " in f"{name.casefold()} " for t in sites if len(t) > 5)
                     or len(name) > 60 or len(name.split()) > 6 or not re.search(r"\w", name)):
                 continue
             if name.casefold() not in {n.casefold() for n in out}:
