@@ -42,9 +42,9 @@ from crawler.items import ArticleLoader
 from crawler.registry import Outlet, Registry
 from pipelines.clean import clean_article
 
-# A page that says it is a video or a photo gallery (OpenGraph type, WordPress post format)
-# and carries little text is not an article; structured data that declares only a video
-# or a gallery is enough on its own.
+# A page that says it is a video or a photo gallery (structured data that declares only a
+# video or gallery, an OpenGraph video type, a WordPress post format) and carries little
+# text of its own is not an article; CNN's articles declare only their lead video.
 MEDIA_PAGE_MAX_WORDS = 150
 _POST_FORMAT = re.compile(r"(?:^|\s)(?:single-)?format-(?:video|gallery|audio|image)(?:\s|$)")
 
@@ -159,7 +159,7 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
     if not authors:
         authors = clean_authors(byline_text(sel), site_names, texts(sel, _DATELINE))
     media = media_page(sel, ld)
-    if media == "declared" or (media == "hinted" and own_words(sel, body) < MEDIA_PAGE_MAX_WORDS):
+    if media and own_words(sel, body) < MEDIA_PAGE_MAX_WORDS:
         raise ExtractionError("not_article", "a video or photo gallery page, not an article")
     published = published or date_from_url(url)
     language = lang.replace("_", "-").split("-")[0].lower() if isinstance(lang, str) else None
@@ -261,7 +261,9 @@ def own_words(sel: Selector, body: list[str]) -> int:
     around = sel.xpath("(//h1)[1]/ancestor::article[1]")
     if around:
         return sum(len(t.split()) for t in around.xpath(
-            ".//p[not(ancestor::figure)]//text()").getall())
+            ".//text()[not(ancestor::figure or ancestor::script or ancestor::style or "
+            "ancestor::nav or ancestor::aside or ancestor::ul or ancestor::ol or "
+            "ancestor::form or ancestor::h1)]").getall())
     return sum(len(p.split()) for p in body)
 
 
