@@ -51,6 +51,9 @@ _POST_FORMAT = re.compile(r"(?:^|\s)(?:single-)?format-(?:video|gallery|audio|im
 # Hidden copies of text (lightbox captions, screen-reader duplicates) are not the article.
 _HIDDEN = ('[aria-hidden="true"], [hidden], .visually-hidden, .sr-only, '
            'template, noscript, [style*="display:none"], [style*="display: none"]')
+# Consent banners and other dialogs (OneTrust, Didomi, Quantcast, Complianz mark theirs so),
+# and blocks the site itself keeps out of search snippets, are not the article.
+_DIALOGS = '[role="dialog"], [role="alertdialog"], [aria-modal="true"], [data-nosnippet]'
 
 
 def extract_page(body: bytes, url: str, *, content_type: str | None = None) -> dict[str, Any]:
@@ -101,7 +104,7 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
     # Captions and credits are read before the body extractor prunes the figures.
     captions = texts(sel, "figure figcaption")
     credits = texts(sel, 'figure [class*="credit"], figure [class*="copyright"]')
-    for node in root.cssselect(_HIDDEN):
+    for node in root.cssselect(_HIDDEN + ", " + _DIALOGS):
         if node.getparent() is not None and node.tag not in ("html", "body"):
             node.drop_tree()
 
