@@ -118,6 +118,12 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
     if (title and shown and strip_site_suffix(shown, site_names) != title
             and any(tidy(h) == strip_site_suffix(shown, site_names) for h in texts(sel, "h1"))):
         title = strip_site_suffix(shown, site_names)
+    # Labels just before the headline ("Opinion", "Analysis", a topic) are not body text.
+    headline = next((h for h in root.iter("h1") if title and tidy(h.text_content()) == title),
+                    None)
+    labels = {tidy(n.text_content()) for n in (
+        headline.itersiblings(preceding=True) if headline is not None else [])
+        if len(n.text_content().split()) <= 3}
     authors = clean_authors(
         names(ld.get("author"))
         or [a for a in meta("author", "article:author", "dc.creator", "byl", "sailthru.author")
@@ -150,6 +156,8 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
                                      "og:updated_time", "last-modified")],
     )
     body, doc = body_and_metadata(root, url)
+    while body and body[0] in labels:
+        body.pop(0)
     if not published:
         published = shown_date(sel)
     if doc is not None:
