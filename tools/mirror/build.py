@@ -474,10 +474,11 @@ def derive(site: dict[str, Any], story: dict[str, Any], base_html: str) -> str:
             for t in story.get("tags", [])))
     if layout in ("opinion", "analysis", "live", "gallery", "video", "feature"):
         label = story.get("label", LABELS[site["lang"]][layout])
+        heading = h1 if h1.tag == "h1" else next(h1.iterancestors("h1"), h1)
         for frag in fragments(site["kicker"].format(label=label)):
             if not isinstance(frag, str):
                 frag.tail = "\n"
-                h1.addprevious(frag)
+                heading.addprevious(frag)
 
     if layout == "video":
         fig = img
