@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract lint clean-venv
+.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract labels lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-dedup: $(STAMP)
 # Extraction accuracy beside plain trafilatura, on ../shared/data/extraction and our own pages.
 bench-extract: $(STAMP)
 	$(BIN)/python tests/bench/bench_extract.py
+
+# The mirror crawl's articles against the saved pages' hand labels, per field.
+labels: $(STAMP)
+	$(BIN)/python tests/mirror_labels.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy
