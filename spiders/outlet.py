@@ -302,7 +302,9 @@ class OutletSpider(scrapy.Spider):
                 workers=worker_count(self.settings.getint("EXTRACT_WORKERS", -1)))
         except ExtractionError as exc:
             self._stat(f"item_dropped/{exc.reason}")
-            logger.warning("No article in %s: %s", response.url, exc)
+            # a gallery or video page is expected on any site; other reasons are worth a look
+            logger.log(logging.INFO if exc.reason == "not_article" else logging.WARNING,
+                       "No article in %s: %s", response.url, exc)
             return
         except Exception:
             # A page that breaks the extractor must not stop the crawl; it is counted.
