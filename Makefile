@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract bench-web lint clean-venv
+.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract bench-web labels lint \
+	clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,9 +62,13 @@ bench-extract: $(STAMP)
 bench-web: $(STAMP)
 	$(BIN)/python tests/bench/bench_web.py --articles 100000
 
+# The mirror crawl's articles against the saved pages' hand labels, per field.
+labels: $(STAMP)
+	$(BIN)/python tests/mirror_labels.py
+
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy
-	$(BIN)/ruff check crawler spiders pipelines archive tests
+	$(BIN)/ruff check crawler spiders pipelines archive tests tools
 	$(BIN)/mypy crawler spiders pipelines archive
 	$(BIN)/lint-imports
 

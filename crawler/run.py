@@ -212,7 +212,7 @@ class CrawlRun:
             elif not (stats.get("discovery/feed/read") or stats.get("discovery/sitemap/read")
                       or stats.get("discovery/section/pages")):
                 alerts.append(f"{outlet_id}: no feed, sitemap or section page could be read")
-            for kind in ("feed", "sitemap"):
+            for kind in ("feed", "sitemap", "section"):
                 if stats.get(f"discovery/{kind}/malformed"):
                     alerts.append(f"{outlet_id}: {stats[f'discovery/{kind}/malformed']} "
                                   f"malformed {kind}(s)")

@@ -4,7 +4,9 @@ Discovery runs from the outlet's feeds, sitemaps and Syria section pages.
 Feed and sitemap entries older than ``since`` are skipped, and so are entries
 whose title, summary and keywords show no Syria term (unless the source or the
 outlet is all about Syria, or ``DISCOVERY_SKIP_UNRELATED`` is off); section
-pages are taken whole, followed through their pagination up to ``max_pages``.
+pages are taken whole, followed through their pagination up to ``max_pages``:
+next-page links, or the JSON endpoint the page's "show more" button calls (the
+registry's ``[sections.more]``: stories, links, titles and dates at dotted paths).
 
 Spider arguments: ``since`` (a date, ISO 8601), ``max_pages`` (section depth),
 ``urls`` (article URLs to archive now, space- or comma-separated; discovery is
@@ -15,10 +17,12 @@ Settings read: ``SECTION_MAX_PAGES``, ``DISCOVERY_SKIP_UNRELATED``, ``EXTRACT_WO
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -29,7 +33,7 @@ from scrapy.utils.url import url_is_from_any_domain
 
 from crawler import __version__
 from crawler.extract.article import load_article
-from crawler.extract.dates import parse_since
+from crawler.extract.dates import parse_listing_date, parse_since
 from crawler.extract.page import ExtractionError
 from crawler.extract.pool import extract, worker_count
 from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
@@ -37,6 +41,22 @@ from pipelines.relevance import mentions
 from spiders.discovery import DiscoveryError, Listing, read_feed, read_sitemap
 
 logger = logging.getLogger(__name__)
+
+_MISSING = object()
+
+
+def json_path(data: Any, path: str, default: Any = _MISSING) -> Any:
+    """The value at a dotted path (``data.articles``, ``headlines.basic``) of parsed JSON."""
+    for part in path.split("."):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        elif default is _MISSING:
+            raise KeyError(f"no {part!r} in {path!r}")
+        else:
+            return default
+    return data
 
 
 class OutletSpider(scrapy.Spider):
@@ -209,11 +229,61 @@ class OutletSpider(scrapy.Spider):
             })
         max_pages = self.max_pages or section.max_pages or self.settings.getint(
             "SECTION_MAX_PAGES", DEFAULT_MAX_PAGES)
+        if section.more is not None:
+            # the page's "show more" button asks a JSON endpoint for the next stories
+            if page < max_pages:
+                yield self._more_request(section, page + 1, section.more.offset)
+            return
         nxt = response.css(section.next).get()
         if nxt and page < max_pages:
             yield response.follow(nxt.strip(), self.parse_section,
                                   cb_kwargs={"section": section, "page": page + 1}, priority=10,
                                   meta={"next_page": True})
+
+    def _more_request(self, section: Section, page: int, offset: int) -> scrapy.Request:
+        assert section.more is not None
+        url = section.more.url.replace("{offset}", str(offset)).replace("{page}", str(page))
+        return scrapy.Request(url, self.parse_more, headers=dict(section.more.headers),
+                              cb_kwargs={"section": section, "page": page, "offset": offset},
+                              priority=10, meta={"next_page": True})
+
+    def parse_more(self, response: Response, section: Section, page: int,
+                   offset: int) -> Iterator[scrapy.Request]:
+        """One batch of a section's stories from its JSON endpoint (registry ``more``)."""
+        more = section.more
+        assert more is not None
+        try:
+            items = json_path(json.loads(response.body), more.items)
+            if not isinstance(items, list):
+                raise TypeError(f"{more.items!r} is not a list")
+        except (ValueError, TypeError, KeyError) as exc:
+            self._stat("discovery/section/malformed")
+            logger.error("Section endpoint %s: not the JSON the registry describes "
+                         "(stories at %r): %s", response.url, more.items, exc)
+            return
+        self._stat("discovery/section/pages")
+        for item in items:
+            link = json_path(item, more.link, None)
+            if not isinstance(link, str) or not link.strip():
+                continue
+            title = json_path(item, more.title, None) if more.title else None
+            listing = Listing(url=urljoin(section.url, link.strip()),
+                              title=title if isinstance(title, str) else None,
+                              date=parse_listing_date(json_path(item, more.date, None))
+                              if more.date else None)
+            if not self.outlet.is_article(listing.url):
+                self._stat("discovery/section/not_article")
+                continue
+            if self._before_since(listing):
+                continue
+            self._stat("discovery/section/listed")
+            yield self._article_request(listing.url, {
+                "kind": "section", "source": response.url, "title": listing.title,
+                "date": listing.date.isoformat() if listing.date else None})
+        max_pages = self.max_pages or section.max_pages or self.settings.getint(
+            "SECTION_MAX_PAGES", DEFAULT_MAX_PAGES)
+        if len(items) >= more.step and page < max_pages:
+            yield self._more_request(section, page + 1, offset + more.step)
 
     # -- articles --------------------------------------------------------
 
@@ -232,7 +302,9 @@ class OutletSpider(scrapy.Spider):
                 workers=worker_count(self.settings.getint("EXTRACT_WORKERS", -1)))
         except ExtractionError as exc:
             self._stat(f"item_dropped/{exc.reason}")
-            logger.warning("No article in %s: %s", response.url, exc)
+            # a gallery or video page is expected on any site; other reasons are worth a look
+            logger.log(logging.INFO if exc.reason == "not_article" else logging.WARNING,
+                       "No article in %s: %s", response.url, exc)
             return
         except Exception:
             # A page that breaks the extractor must not stop the crawl; it is counted.

@@ -71,7 +71,8 @@ class Route:
         if self.file.suffix == ".gz" and not self.gzip:
             data = gzip.decompress(data)
         if self.charset and self.charset.lower() not in ("utf-8", "utf8"):
-            data = data.decode("utf-8").encode(self.charset)
+            # as a site in a legacy charset does: what it cannot encode becomes &#NNNN;
+            data = data.decode("utf-8").encode(self.charset, errors="xmlcharrefreplace")
         if self.gzip:
             data = gzip.compress(data, mtime=0)
         return data
