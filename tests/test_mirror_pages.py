@@ -182,9 +182,10 @@ def test_a_byline_the_other_readers_miss() -> None:
     assert not extract_article(dated, "https://example.com/print/1")["authors"]
     from parsel import Selector
 
-    from crawler.extract.article import byline_text
-    menu = "<nav><a rel='author' href='/team'>Our team</a></nav><div class='byline'>Ali Omar</div>"
-    assert byline_text(Selector(text=f"<html><body>{menu}</body></html>")) == ["Ali Omar"]
+    from crawler.extract.metadata import byline_authors
+    menu = ("<nav><a rel='author' href='/writers'>Our writers</a></nav>"
+            "<div class='byline'>Ali Omar</div>")
+    assert byline_authors(Selector(text=f"<html><body>{menu}</body></html>")) == ["Ali Omar"]
 
 
 def test_the_json_endpoints_the_sites_scripts_call_are_served() -> None:

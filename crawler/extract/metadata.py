@@ -255,6 +255,10 @@ def choose_title(headlines: list[str], h1s: list[str], page_title: str | None,
 
 # -- bylines -----------------------------------------------------------------------------
 
+# The site's header, menus, footer and side lists: furniture, not the article's.
+_FURNITURE = ("ancestor::header[not(ancestor::article)] | ancestor::*[@role='banner'] | "
+              "ancestor::nav | ancestor::footer | ancestor::aside")
+
 # In order of trust; the first that gives a name wins.
 _BYLINE_SELECTORS = (
     '[itemprop="author"] [itemprop="name"]', '[itemprop="author"]', '[rel="author"]',
@@ -277,7 +281,8 @@ def byline_authors(sel: Selector, site_names: Iterable[str] = (),
     (``datelines``: the places the page marks as a byline's first element)."""
     datelines = list(datelines)
     for n, css in enumerate(_BYLINE_SELECTORS):
-        lines = [tidy(" ".join(node.css("::text").getall())) for node in sel.css(css)[:4]]
+        nodes = [node for node in sel.css(css)[:8] if not node.xpath(_FURNITURE)][:4]
+        lines = [tidy(" ".join(node.css("::text").getall())) for node in nodes]
         lines = [t for t in lines if t and len(t) <= 120]
         if n < 3:  # author markup names each author
             found = clean_authors(lines, site_names, datelines)
@@ -318,8 +323,11 @@ _DATE_SELECTORS = (
 )
 
 
-_FURNITURE = ("ancestor::header[not(ancestor::article)] | ancestor::*[@role='banner'] | "
-              "ancestor::nav | ancestor::footer | ancestor::aside")
+# The date an article was updated is not the date it was published.
+_UPDATED = re.compile(r"^\s*(?:updated|last updated|modified|آخر تحديث|اخر تحديث|تحديث|تم التحديث)",
+                      re.I)
+_UPDATED_CLASS = ("self::*[contains(@class, 'update') or contains(@class, 'modif') or "
+                  "contains(@class, 'changed')]")
 
 
 def date_lines(sel: Selector, limit: int = 12, headline: Any = None) -> list[str]:
@@ -327,15 +335,16 @@ def date_lines(sel: Selector, limit: int = 12, headline: Any = None) -> list[str
     date-like elements after its headline (``headline``, an lxml element; else the first
     ``<h1>``, which on some sites is the logo), then the text right after it, then the
     date-like elements anywhere, and last those in the site's header, menus and footer."""
-    h1 = Selector(root=headline) if headline is not None else sel.xpath("(//h1)[1]")
+    h1: Any = Selector(root=headline) if headline is not None else sel.xpath("(//h1)[1]")
     h1_node = headline if headline is not None else (h1[0].root if h1 else None)
     after: list[str] = []
     anywhere: list[str] = []
-    furniture: list[str] = []  # the site's header, menus, footer: "today", not the article's
+    # the site's header, menus and footer ("today"), and an "updated" date: last
+    furniture: list[str] = []
     for node in sel.css(_DATE_SELECTORS)[:60]:
         text = tidy(" ".join(node.css("::text").getall()))
         if 6 <= len(text) <= 120:
-            if node.xpath(_FURNITURE):
+            if node.xpath(_FURNITURE) or _UPDATED.search(text) or node.xpath(_UPDATED_CLASS):
                 furniture.append(text)
                 continue
             is_after = h1_node is not None and h1_node in node.root.xpath("preceding::h1")
