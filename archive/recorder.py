@@ -38,6 +38,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.url import strip_url
 from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.threads import deferToThread
 from warcio.recordloader import ArcWarcRecordLoader
@@ -76,11 +77,20 @@ def _header_lines(headers: Any, rename: dict[bytes, bytes] | None = None,
     return b"".join(line + b"\r\n" for line in lines)
 
 
+def archived_url(url: str) -> str:
+    """The URL as archived: credentials (``user:password@``) never reach a WARC."""
+    if "@" not in url:
+        return url
+    return strip_url(url, strip_credentials=True, strip_default_port=False,
+                     strip_fragment=False)
+
+
 def raw_request(request: Request) -> bytes:
     parts = urlsplit(request.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     head = f"{request.method} {target} HTTP/1.1\r\n".encode("latin-1")
-    host = b"Host: " + (parts.netloc.encode("idna") if parts.netloc else b"") + b"\r\n"
+    hostport = parts.netloc.rpartition("@")[2]  # without user:password@
+    host = b"Host: " + (hostport.encode("idna") if hostport else b"") + b"\r\n"
     return head + host + _header_lines(request.headers, drop=SECRET_HEADERS) + b"\r\n" \
         + (request.body or b"")
 
@@ -159,11 +169,14 @@ class WarcRecorder:
         """Write the exchange; return the response (or revisit) record's place and,
         for a revisit, the URL of the capture it refers to."""
         date = self.builder.curr_warc_date()
-        url = response.url
+        url = archived_url(response.url)
         body = response.body
         head = raw_response_head(response)
         digest = payload_digest(body)
         warc_headers = {"WARC-Date": date}
+        if "dataloss" in response.flags:
+            # The connection ended before the body did: archived as received, and said so.
+            warc_headers["WARC-Truncated"] = "disconnect"
         if response.ip_address is not None and not request.meta.get("proxy"):
             # Through a proxy the peer is the proxy, not the outlet: left out.
             warc_headers["WARC-IP-Address"] = str(response.ip_address)
@@ -199,7 +212,8 @@ class WarcRecorder:
         adapter = ItemAdapter(item)
         warc = adapter.get("warc") or {}
         refers_to = warc.get("record_id")
-        if not refers_to or warc.get("revisit_of") == adapter.get("url"):
+        if not refers_to or (adapter.get("previous_version")
+                             and warc.get("revisit_of") == adapter.get("url")):
             # The same page, unchanged: the article record written with the original stands.
             return
         payload = json.dumps(adapter.asdict(), ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -156,7 +156,10 @@ def test_upload_files_every_file_under_the_layout(uploaded: dict[str, Any]) -> N
     assert f"articles/{day}/{run_id}.jsonl.gz" in objects
     assert f"manifests/{run_id}.json" in objects
     assert "catalog/catalog.sqlite3" in objects
-    assert {"state/digests.sqlite3", "state/fetched.sqlite3"} <= set(objects)
+    # Each run's state snapshot under keys of its own, and the pointer naming it.
+    assert {f"state/runs/{run_id}/{name}" for name in (
+        "digests.sqlite3", "fetched.sqlite3", "dedup.sqlite3", "catalog.sqlite3")} <= set(objects)
+    assert "state/HEAD.json" in objects
     assert not [k for k in objects if k.startswith("state/") and "outbox" in k]
 
 
@@ -166,7 +169,9 @@ def test_manifest_sha256_matches_every_object(s3: FaultyS3, uploaded: dict[str, 
     manifest = json.loads(c.get_object(Bucket="syria-test",
                                        Key=f"archive/{manifests[0]}")["Body"].read())
     keys = {f["key"] for f in manifest["files"]}
-    assert {k for k in uploaded["objects"] if not k.startswith("manifests/")} == keys
+    # The state pointer and researchers' catalog are published after the run's files.
+    published = {"state/HEAD.json", "catalog/catalog.sqlite3"}
+    assert {k for k in uploaded["objects"] if not k.startswith("manifests/")} - published == keys
     for f in manifest["files"]:
         body = c.get_object(Bucket="syria-test", Key=f"archive/{f['key']}")["Body"].read()
         assert len(body) == f["size"] and sha256(body) == f["sha256"], f["key"]
