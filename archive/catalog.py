@@ -26,7 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from archive.statedb import open_state_db
+from archive.statedb import close_off_reactor, open_state_db
 from archive.text import arabic_stems, fold, words
 
 SCHEMA = """
@@ -239,10 +239,10 @@ class CatalogPipeline:
     def open_spider(self) -> None:
         self.catalog = Catalog(self.catalog_path)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self.catalog is not None:
-            self.catalog.close()
-            self.catalog = None
+            catalog, self.catalog = self.catalog, None
+            await close_off_reactor(catalog.close)
 
     def process_item(self, item: Any) -> Any:
         assert self.catalog is not None

@@ -19,7 +19,10 @@ pointer names; a machine whose published state another machine has since moved
 past fetches the newer one (its own files are kept aside in
 ``state/replaced-STAMP/``); a machine holding unpublished changes while another
 machine published is *diverged* and keeps its own state, which will not
-replace the other's.  Any failure to read S3 here raises :class:`RestoreError`.
+replace the other's.  When S3 cannot be read, a machine with state of its own
+(restored or published before) goes on with it (the pointer only moves by
+conditional writes, so nothing newer can be replaced); a machine without state
+gets :class:`RestoreError`.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class RestoreResult:
     restored: list[str] = field(default_factory=list)
     base: str | None = None
     diverged: str | None = None  # why this machine's state will not be published
+    unchecked: str | None = None  # S3 could not be read; the local state was kept
 
 
 def read_pointer(store: S3Store) -> tuple[dict[str, Any] | None, str | None]:
@@ -146,8 +150,14 @@ def restore_state(store: S3Store, data_dir: Path) -> RestoreResult:
     except RestoreError:
         raise
     except Exception as exc:
-        raise RestoreError(f"could not restore the crawl state from {store.config.uri}: "
-                           f"{type(exc).__name__}: {exc}"[:400]) from None
+        message = (f"could not restore the crawl state from {store.config.uri}: "
+                   f"{type(exc).__name__}: {exc}"[:400])
+        if _has_state(state) and Marker.load(data_dir) is not None:
+            # This machine has its own state, restored or published before: it crawls on
+            # with it; its snapshot can only be published over the pointer it knows.
+            logger.warning("%s; going on with this machine's own state", message)
+            return RestoreResult(unchecked=message)
+        raise RestoreError(message) from None
 
 
 def _restore_unversioned(store: S3Store, data_dir: Path) -> RestoreResult:

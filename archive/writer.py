@@ -189,6 +189,28 @@ class RotatingWarcWriter:
         return final
 
 
+    def abandon(self) -> Path | None:
+        """After a failed write (a full disk): cut the file back to its last complete
+        record and finish it without an index (uploads index it before sending)."""
+        if self._stream is None or self._path is None:
+            return None
+        try:
+            self._stream.close()
+        except OSError:
+            pass  # the part of a record still buffered: cut below anyway
+        with self._path.open("r+b") as fh:
+            fh.truncate(self._size)
+            os.fsync(fh.fileno())
+        final = self._final(self._path)
+        self._path.replace(final)
+        self._stream, self._path = None, None
+        if self._size:
+            self.closed_files.append(final)
+        else:
+            final.unlink()
+        return final
+
+
 def complete_members_end(data: BinaryIO, chunk_size: int = 1 << 20) -> int:
     """The offset just after the last complete gzip member holding a WARC record.
 

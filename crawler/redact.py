@@ -34,9 +34,11 @@ def secret_values(settings: Any = None, environ: dict[str, str] | None = None) -
         if password:
             values.append(password)
     if settings is not None:
-        for name in settings.attributes if hasattr(settings, "attributes") else settings:
+        for name in list(settings.attributes if hasattr(settings, "attributes") else settings):
+            if not SECRET_NAME.search(name):
+                continue
             value = settings.get(name)
-            if SECRET_NAME.search(name) and isinstance(value, str) and value:
+            if isinstance(value, str) and value:
                 values.append(value)
     # Longest first, so that a secret containing another is masked whole.
     return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)

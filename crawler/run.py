@@ -177,8 +177,8 @@ class CrawlRun:
             if recovered:
                 report["recovered"] = recovered
             report["upload"] = self.upload(settings)
-            if restored and restored.diverged:
-                report["alerts"].append(f"state: {restored.diverged}")
+            if restored and (restored.diverged or restored.unchecked):
+                report["alerts"].append(f"state: {restored.diverged or restored.unchecked}")
             if report["upload"].get("diverged"):
                 report["alerts"].append(f"state: {report['upload']['diverged']}")
             if report["alerts"] and report["exit_code"] == 0:

@@ -56,8 +56,11 @@ INCREMENTAL_STATE = ""  # default: DATA_DIR/state/fetched.sqlite3
 
 # -- WARC capture: every response, next to the downloader -------------------
 DOWNLOADER_MIDDLEWARES = {
+    "spiders.retryafter.RetryAfterMiddleware": 560,  # waits, then RetryMiddleware (550)
     "archive.recorder.WarcRecorder": 990,
 }
+RETRY_AFTER_ENABLED = True
+RETRY_AFTER_MAX = 60.0  # seconds: a longer Retry-After is not waited for in this run
 CRAWL_ID = ""
 WARC_ENABLED = True
 WARC_DIR = ""  # default: DATA_DIR/warc

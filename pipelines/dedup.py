@@ -34,7 +34,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredLock
 
+from archive.statedb import close_off_reactor
 from archive.text import words
 from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
 from pipelines.similarity import exact_fingerprint, signature
@@ -119,8 +122,10 @@ class DedupPipeline:
     def __init__(self, dedup: Deduplicator, stats: StatsCollector) -> None:
         self.dedup = dedup
         self.stats = stats
-        # Verdicts waiting for their article to be exported (item_scraped).
+        # Verdicts waiting for their article to be exported (item_scraped).  One article
+        # at a time between verdict and export, so each verdict sees the ones before it.
         self._pending: dict[int, Callable[[], None]] = {}
+        self._turn = DeferredLock()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -137,18 +142,35 @@ class DedupPipeline:
         crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.item_lost, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_lost, signal=signals.item_error)
-        crawler.signals.connect(store.close, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
+
+    async def spider_closed(self) -> None:
+        store = self.dedup.store
+        if isinstance(store, SqliteDedupStore):
+            await close_off_reactor(store.close)
 
     def item_scraped(self, item: Any) -> None:
         record = self._pending.pop(id(item), None)
         if record is not None:
-            record()
+            try:
+                record()
+            finally:
+                self._turn.release()
 
     def item_lost(self, item: Any) -> None:
-        self._pending.pop(id(item), None)
+        if self._pending.pop(id(item), None) is not None:
+            self._turn.release()
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
+        await maybe_deferred_to_future(self._turn.acquire())
+        try:
+            return self._judge(item)
+        except BaseException:
+            self._turn.release()
+            raise
+
+    def _judge(self, item: Any) -> Any:
         a = ItemAdapter(item)
         canonical = canonical_url(a["url"], a.get("canonical_url"))
         a["canonical_url"] = canonical

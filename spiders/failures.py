@@ -9,6 +9,7 @@ that Scrapy declines on purpose (robots.txt) are not failures and give None.
 from __future__ import annotations
 
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer
 from twisted.internet import error as net
 from twisted.python.failure import Failure
@@ -28,6 +29,9 @@ _REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 def failure_reason(failure: Failure) -> str | None:
     """The reason a request failed, or None when Scrapy declined it on purpose."""
     exc = failure.value
+    if isinstance(exc, HttpError):
+        # 5xx answers are counted by status already; a 404 is an answer, not a failure.
+        return "rate_limited" if exc.response.status == 429 else None
     if isinstance(exc, IgnoreRequest):
         message = str(exc)
         if "robots.txt" in message:

@@ -39,7 +39,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from archive.statedb import open_state_db
+from archive.statedb import close_off_reactor, open_state_db
 
 logger = logging.getLogger(__name__)
 
@@ -215,5 +215,5 @@ class IncrementalFetchMiddleware:
         page.save()
         self._outcome(response)
 
-    def spider_closed(self) -> None:
-        self.store.close()
+    async def spider_closed(self) -> None:
+        await close_off_reactor(self.store.close)
