@@ -271,6 +271,7 @@ class CrawlRun:
                            "records": _under(stats, "warc/records")}
             row["extract"] = _under(stats, "extract")
             row["fetch"] = _under(stats, "fetch")
+            row["offsite"] = stats.get("offsite/filtered", 0)
             row["finish_reason"] = stats.get("finish_reason")
             # IgnoreRequest is how robots.txt and offsite filtering say no: not an error.
             errors = sum(v for k, v in stats.items()
@@ -296,15 +297,18 @@ class CrawlRun:
             if failed_fetch:
                 alerts.append(f"{outlet_id}: fetch failed: " + ", ".join(
                     f"{n} {reason}" for reason, n in sorted(failed_fetch.items())))
+            if row["offsite"]:
+                alerts.append(f"{outlet_id}: {row['offsite']} redirect(s) or link(s) to other "
+                              "sites not followed")
             failed_extract = _under(stats, "extract/failed")
             if failed_extract:
                 alerts.append(f"{outlet_id}: {sum(failed_extract.values())} page(s) could not "
                               "be extracted (" + ", ".join(f"{n} {reason}" for reason, n in
                                                            sorted(failed_extract.items()))
                               + "); they are fetched again next run")
-            if row["dropped"].get("not_html"):
-                alerts.append(f"{outlet_id}: {row['dropped']['not_html']} article URL(s) "
-                              "served no HTML")
+            no_html = row["dropped"].get("not_html", 0) + row["dropped"].get("binary", 0)
+            if no_html:
+                alerts.append(f"{outlet_id}: {no_html} article URL(s) served no HTML")
             if stats.get("warc/write_failed"):
                 failed = True
                 alerts.append(f"{outlet_id}: WARC writing failed: {stats.get('warc/error')}")

@@ -8,6 +8,7 @@ that Scrapy declines on purpose (robots.txt) are not failures and give None.
 
 from __future__ import annotations
 
+from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer
@@ -15,9 +16,20 @@ from twisted.internet import error as net
 from twisted.python.failure import Failure
 from twisted.web import _newclient
 
+
 # Exception type -> reason, first match wins.
+def _scrapy(*names: str) -> tuple[type[BaseException], ...]:
+    """Scrapy's own download errors (2.14+), where this Scrapy has them."""
+    return tuple(getattr(scrapy_errors, n) for n in names if hasattr(scrapy_errors, n))
+
+
 _REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((DownloadCancelledError,), "too_large"),
+    (_scrapy("DownloadTimeoutError"), "timeout"),
+    (_scrapy("DownloadConnectionRefusedError"), "connection_refused"),
+    (_scrapy("CannotResolveHostError"), "dns"),
+    (_scrapy("ResponseDataLossError"), "body_cut_short"),
+    (_scrapy("DownloadFailedError"), "connection_lost"),
     ((net.TimeoutError, defer.TimeoutError), "timeout"),
     ((net.ConnectionRefusedError,), "connection_refused"),
     ((net.DNSLookupError,), "dns"),

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
@@ -67,6 +68,21 @@ class OutletSpider(scrapy.Spider):
             # Named after the project with a contact URL, as crawler etiquette asks.
             settings.set("USER_AGENT", settings.get("USER_AGENT_TEMPLATE").format(
                 version=__version__, contact=settings.get("CONTACT_URL")), priority="project")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
+        return spider
+
+    def request_scheduled(self, request: scrapy.Request) -> None:
+        """A redirect that leads off the outlet's domains is not followed (Scrapy's offsite
+        filter drops it without a word): counted and said once here."""
+        redirects = request.meta.get("redirect_urls")
+        if redirects and not url_is_from_any_domain(request.url, self.outlet.allowed_domains):
+            self._stat("fetch/failed/redirect_offsite")
+            logger.warning("Not followed: %s redirects off %s, to %s", redirects[0],
+                           self.outlet.id, request.url)
 
     def __init__(self, since: str | None = None, max_pages: str | int | None = None,
                  urls: str | list[str] | None = None, **kwargs: Any) -> None:
@@ -148,8 +164,10 @@ class OutletSpider(scrapy.Spider):
             return
         request = getattr(failure, "request", None)
         self._stat(f"fetch/failed/{reason}")
-        logger.error("Fetch failed (%s): %s: %s", reason,
-                     request.url if request is not None else "?", failure.value)
+        url = "?" if request is None else (request.meta.get("redirect_urls") or [request.url])[0]
+        via = f" (redirected to {request.url})" if request is not None and url != request.url \
+            else ""
+        logger.error("Fetch failed (%s): %s%s: %s", reason, url, via, failure.value)
 
     def _cut_short(self, response: Response) -> bool:
         if "dataloss" not in response.flags:

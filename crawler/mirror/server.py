@@ -231,8 +231,9 @@ class MirrorResource(resource.Resource):
             return server.NOT_DONE_YET
         request.setHeader("Content-Length", str(len(body)))
         if route.cut_at is not None:
+            # Short of its Content-Length, the connection is dropped.
             request.write(body[:route.cut_at])
-            reactor.callLater(0, transport.loseConnection)
+            reactor.callLater(0, transport.abortConnection)
             return server.NOT_DONE_YET
         if route.drip:
             def drip(rest: bytes) -> None:
