@@ -163,6 +163,9 @@ class WarcRecorder:
     def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags:
             return response
+        if self.stats.get_value("warc/write_failed"):
+            # The disk is full: nothing more is written, nothing unarchived is read.
+            raise IgnoreRequest("not archived: WARC writing failed earlier")
         try:
             place, revisit_of = self.capture(request, response)
         except OSError as exc:
@@ -216,15 +219,15 @@ class WarcRecorder:
         """A full disk or a file size limit: stop the crawl, say which file, lose nothing
         already written (the file is cut back to its last whole record)."""
         path = exc.filename or self.writer.current
+        try:
+            self.writer.abandon()
+        except OSError as again:
+            logger.error("WARC %s could not be cut back (%s): the next run repairs it",
+                         path, again)
         if not self.stats.get_value("warc/write_failed"):
             logger.error("Cannot write WARC %s: %s; stopping the crawl (the file is cut back "
                          "to its last complete record)", path, exc.strerror or exc)
             self.stats.set_value("warc/error", f"{path}: {exc.strerror or exc}")
-            try:
-                self.writer.abandon()
-            except OSError as again:
-                logger.error("WARC %s could not be cut back (%s): the next run repairs it",
-                             path, again)
             if self.crawler is not None and self.crawler.engine is not None:
                 deferred_from_coro(
                     self.crawler.engine.close_spider_async(reason="warc_write_failed"))
@@ -237,6 +240,8 @@ class WarcRecorder:
         adapter = ItemAdapter(item)
         warc = adapter.get("warc") or {}
         refers_to = warc.get("record_id")
+        if self.stats.get_value("warc/write_failed"):
+            return
         if not refers_to or (adapter.get("previous_version")
                              and warc.get("revisit_of") == adapter.get("url")):
             # The same page, unchanged: the article record written with the original stands.

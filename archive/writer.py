@@ -71,8 +71,12 @@ def index_cdxj(warc: Path) -> Path:
 
     target = warc.with_name(warc.name.removesuffix(WARC_SUFFIX) + ".cdxj")
     partial = target.with_name(target.name + OPEN_SUFFIX)
-    with partial.open("w", encoding="utf-8") as out:
-        CDXJIndexer(out, [str(warc)], sort=True).process_all()
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            CDXJIndexer(out, [str(warc)], sort=True).process_all()
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half index left behind (a full disk)
+        raise
     partial.replace(target)
     return target
 

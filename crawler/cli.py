@@ -23,6 +23,13 @@ class UsageError(Exception):
     """Bad arguments or configuration: exit code 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument told in one line (the command, then what is wrong)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
 def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data or os.environ.get("SYRIA_ARCHIVE_DATA") or "data")
 
@@ -63,6 +70,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         overrides[name] = value
     if args.url and len(args.outlets) != 1:
         raise UsageError("--url needs exactly one OUTLET, the one the URLs belong to")
+    if args.max_pages is not None and args.max_pages < 1:
+        raise UsageError(f"--max-pages must be 1 or more, not {args.max_pages}")
     if args.s3:
         _s3_uri(args.s3)
         overrides["S3_URI"] = args.s3
@@ -384,6 +393,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_presign(args: argparse.Namespace) -> int:
     from archive.s3 import warc_key
 
+    if not 1 <= args.expires <= 7 * 24 * 3600:
+        raise UsageError(f"--expires must be 1 to 604800 seconds (7 days), not {args.expires}")
     store = _s3_store(args, required=True)
     keys = []
     for arg in args.targets:
@@ -578,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--s3", metavar="s3://BUCKET/PREFIX",
                         help="the S3 archive (env SYRIA_ARCHIVE_S3); endpoint and credentials "
                              "from the standard AWS variables (AWS_ENDPOINT_URL, AWS_PROFILE...)")
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="syria-archive",
         description="Crawl Middle East news outlets for coverage of Syria and archive it.",
     )

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scrapy.utils.url import url_is_from_any_domain
+
 from crawler.extract.dates import parse_since
 from crawler.recovery import recover_interrupted_runs
 from crawler.redact import redact_handlers
@@ -148,6 +150,11 @@ class CrawlRun:
         if unknown:
             raise ValueError(f"unknown outlet(s): {', '.join(unknown)} "
                              f"(known: {', '.join(registry.ids())})")
+        for url in self.urls:
+            outlet = registry[ids[0]]
+            if not url_is_from_any_domain(url, outlet.allowed_domains):
+                raise ValueError(f"--url {url} is not on {outlet.id}'s allowed domains "
+                                 f"({', '.join(outlet.allowed_domains)})")
         lock = self._lock()
         try:
             for sub in ("items", "reports", "logs"):
@@ -161,8 +168,6 @@ class CrawlRun:
                                                     settings.get("LOG_DATEFORMAT")))
             file_log.setLevel(settings.get("LOG_LEVEL"))
             logging.getLogger().addHandler(file_log)
-            # Secrets given as settings or in proxy URLs never reach a log line.
-            redact_handlers(logging.getLogger().handlers, settings)
             crawlers = {}
             started = time.time()
             for outlet_id in ids:
@@ -170,6 +175,9 @@ class CrawlRun:
                 crawlers[outlet_id] = crawler
                 process.crawl(crawler, since=since.isoformat() if since else None,
                               max_pages=self.max_pages, urls=self.urls or None)
+            # Secrets given as settings or in proxy URLs never reach a log line (each
+            # crawler may install Scrapy's root handler anew: filter them all, now).
+            redact_handlers(logging.getLogger().handlers, settings)
             process.start()
             logging.getLogger().removeHandler(file_log)
             file_log.close()

@@ -63,6 +63,10 @@ class S3FaultProxy:
 
     def down(self) -> None:
         if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept
+            except OSError:
+                pass
             self._sock.close()
             self._sock = None
 
