@@ -118,14 +118,19 @@ def _nothing() -> None:
     return None
 
 
+_TURNS: dict[str, DeferredLock] = {}
+
+
 class DedupPipeline:
     def __init__(self, dedup: Deduplicator, stats: StatsCollector) -> None:
         self.dedup = dedup
         self.stats = stats
         # Verdicts waiting for their article to be exported (item_scraped).  One article
-        # at a time between verdict and export, so each verdict sees the ones before it.
+        # at a time between verdict and export, across every spider of the process that
+        # shares the store, so each verdict sees the ones before it.
         self._pending: dict[int, Callable[[], None]] = {}
-        self._turn = DeferredLock()
+        self._turn = _TURNS.setdefault(str(getattr(dedup.store, "path", id(dedup.store))),
+                                       DeferredLock())
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:

@@ -64,9 +64,25 @@ def worker_count(setting: int) -> int:
     return max(0, (os.cpu_count() or 1) - 1)
 
 
-def _warm_up() -> None:
-    """Import the extractor's libraries once per worker, before the first page."""
+def _warm_up(parent: int | None = None) -> None:
+    """Tie the worker's life to the crawl's, then import the extractor's libraries once,
+    before the first page."""
+    if parent is not None:
+        _die_with(parent)
     import trafilatura  # noqa: F401
+
+
+def _die_with(parent: int) -> None:
+    """A worker must not outlive a crawl that was killed (SIGKILL leaves no time to stop
+    the pool): on Linux the kernel sends it SIGKILL when its parent dies."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (AttributeError, OSError):  # not Linux: the pool's own pipes end it
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 def _pool_for(workers: int) -> ProcessPoolExecutor:
@@ -77,7 +93,7 @@ def _pool_for(workers: int) -> ProcessPoolExecutor:
                 _pool.shutdown(wait=False, cancel_futures=True)
             _pool = ProcessPoolExecutor(max_workers=workers,
                                         mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_warm_up)
+                                        initializer=_warm_up, initargs=(os.getpid(),))
             _pool_size = workers
             logger.info("Extracting articles in %d worker process(es)", workers)
         return _pool
