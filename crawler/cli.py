@@ -440,7 +440,7 @@ def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
                         "queue again any that S3 lost or holds wrong")
     p.set_defaults(func=cmd_upload)
 
-    dates = argparse.ArgumentParser(add_help=False)
+    dates = Parser(add_help=False)
     dates.add_argument("--outlet", help="only this outlet (see `outlets`)")
     dates.add_argument("--since", metavar="DATE", help="from this date on (YYYY-MM-DD)")
     dates.add_argument("--until", metavar="DATE", help="up to this date (YYYY-MM-DD)")
@@ -582,10 +582,10 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     # Commands that never touch S3 take --data only: every option shown must work.
-    local = argparse.ArgumentParser(add_help=False)
+    local = Parser(add_help=False)
     local.add_argument("--data", metavar="DIR",
                        help="data directory (env SYRIA_ARCHIVE_DATA, default ./data)")
-    common = argparse.ArgumentParser(add_help=False, parents=[local])
+    common = Parser(add_help=False, parents=[local])
     common.add_argument("--s3", metavar="s3://BUCKET/PREFIX",
                         help="the S3 archive (env SYRIA_ARCHIVE_S3); endpoint and credentials "
                              "from the standard AWS variables (AWS_ENDPOINT_URL, AWS_PROFILE...)")
