@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -32,43 +31,40 @@ def report_of(data: Path) -> dict[str, Any]:
 # -- a full disk ----------------------------------------------------------------------
 
 @contextmanager
-def full_disk(folder: Path, size: str = "32k") -> Iterator[Any]:
-    """A tiny filesystem at ``folder`` (tmpfs, as root, which CI is); elsewhere no file of
-    the crawl may grow past a size limit (writes fail with EFBIG; Python ignores SIGXFSZ)."""
+def full_disk(folder: Path, size: str = "32k") -> Iterator[None]:
+    """A tiny filesystem (tmpfs) at ``folder``: the WARC folder fills up while the state,
+    logs and reports elsewhere still have room.  Needs root, as CI and this workplace's
+    machines have (a per-process file size limit would hit SQLite's journals first)."""
     folder.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
-                              str(folder)], capture_output=True).returncode == 0
-    if mounted:
-        try:
-            yield None
-        finally:
-            # "Free space": the files move to the real disk, the tiny one goes away.
-            keep = folder.with_name(folder.name + ".kept")
-            shutil.copytree(folder, keep)
-            subprocess.run(["umount", str(folder)], check=True)
-            shutil.rmtree(folder)
-            keep.rename(folder)
-        return
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (36_000, 36_000))
-    yield limit
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                            str(folder)], capture_output=True, text=True)
+    if mount.returncode != 0:
+        pytest.fail(f"cannot make a small filesystem (tmpfs mount, needs root): "
+                    f"{mount.stderr.strip()}")
+    try:
+        yield
+    finally:
+        # "Free space": the files move to the real disk, the tiny one goes away.
+        keep = folder.with_name(folder.name + ".kept")
+        shutil.copytree(folder, keep)
+        subprocess.run(["umount", str(folder)], check=True)
+        shutil.rmtree(folder)
+        keep.rename(folder)
 
 
 def test_disk_full_while_writing_a_warc(mirror: Mirror, full_crawl: CrawlResult,
                                         tmp_path: Path) -> None:
     data = tmp_path / "data"
     cmd = [sys.executable, "-m", "crawler.cli", "crawl", "mee", "--data", str(data), *FAST]
-    with full_disk(data / "warc") as preexec:
-        full = subprocess.run(cmd + (["-s", "WARC_REVISITS=False"] if preexec else []),
-                              cwd=ROOT, env=mirror.env(), capture_output=True, text=True,
-                              timeout=300, preexec_fn=preexec)
+    with full_disk(data / "warc"):
+        full = subprocess.run(cmd, cwd=ROOT, env=mirror.env(), capture_output=True,
+                              text=True, timeout=300)
         assert full.returncode == 1, full.stderr[-3000:]
         report = report_of(data)
         alert = next(a for a in report["alerts"] if "WARC writing failed" in a)
         warc = next((data / "warc").glob("*.warc.gz"))
         assert warc.name in alert, alert
-        assert "no space left" in alert.lower() or "too large" in alert.lower(), alert
+        assert "no space left" in alert.lower(), alert
         assert "Traceback" not in full.stderr
         # The partial file was cut back to its last complete record and closed.
         assert not list((data / "warc").glob("*.open"))
