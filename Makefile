@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract bench-web labels lint \
-	clean-venv
+.PHONY: install system-deps demo test soak crawl bench bench-dedup bench-extract bench-web \
+	labels lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ demo: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
+
+# Kill-anywhere at length: 100 crawls killed at seeded random moments, each run again
+# and checked; prints trials, records checked, records lost (make test runs 10).
+soak: $(STAMP) system-deps
+	$(BIN)/python tests/soak.py --trials $(or $(TRIALS),100) --json bench/results/soak.json
 
 # The real crawl, for a machine with internet: all outlets, polite settings.
 crawl: $(STAMP)

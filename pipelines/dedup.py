@@ -13,6 +13,9 @@ export, the catalog and the WARC metadata record.
 Settings read: ``DEDUP_ENABLED``, ``DEDUP_THRESHOLD`` (0.8), ``DEDUP_CONTAINMENT``
 (0.85), ``DEDUP_MIN_WORDS`` (texts shorter than this are only matched exactly),
 ``DEDUP_STATE`` (default ``DATA_DIR/state/dedup.sqlite3``).
+A verdict is recorded in the dedup state once its article is exported
+(``item_scraped``), not before: a crawl killed in between judges the article
+the same way when it fetches it again.
 Stats: ``dedup/new``, ``dedup/url``, ``dedup/exact``, ``dedup/near``,
 ``dedup/new_version``.
 """
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredLock
 
+from archive.statedb import close_off_reactor
 from archive.text import words
 from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
 from pipelines.similarity import exact_fingerprint, signature
@@ -58,19 +66,28 @@ class Deduplicator:
 
     def check(self, canonical: str, text: str, outlet: str,
               new_version: bool = False) -> dict[str, Any]:
+        """The verdict, recorded in the store at once."""
+        verdict, record = self.judge(canonical, text, outlet, new_version)
+        record()
+        return verdict
+
+    def judge(self, canonical: str, text: str, outlet: str,
+              new_version: bool = False) -> tuple[dict[str, Any], Callable[[], None]]:
+        """The verdict, and what records it in the store: the crawl records it only once
+        the article is exported, so that an article whose run was killed before its
+        export is judged again the same way when it is fetched again."""
         key = url_key(canonical)
         known = self.store.by_url(key)
         if known is not None:
             if new_version:
                 return {"dedup": "new_version", "duplicate_of": None, "similarity": None,
-                        "cluster_id": known.cluster}
-            return self._verdict("url", known, 1.0)
+                        "cluster_id": known.cluster}, _nothing
+            return self._verdict("url", known, 1.0), _nothing
         tokens = words(text)
         fingerprint = exact_fingerprint(tokens)
         same = self.store.by_fingerprint(fingerprint)
         if same is not None:
-            self.store.add_alias(key, same)
-            return self._verdict("exact", same, 1.0)
+            return self._verdict("exact", same, 1.0), partial(self._alias, key, same)
         sig = signature(tokens)
         if len(tokens) >= self.min_words:
             best, best_j, best_c = None, 0.0, 0.0
@@ -81,18 +98,39 @@ class Deduplicator:
                 if (j, c) > (best_j, best_c):
                     best, best_j, best_c = cand, j, c
             if best is not None and (best_j >= self.threshold or best_c >= self.containment):
-                self.store.add_alias(key, best)
-                return self._verdict("near", best, max(best_j, best_c))
-        original = self.store.add_original(key, canonical, outlet, cluster_id(key),
-                                           fingerprint, sig)
+                return (self._verdict("near", best, max(best_j, best_c)),
+                        partial(self._alias, key, best))
+        cluster = cluster_id(key)
+
+        def record() -> None:
+            if self.store.by_url(key) is None:
+                self.store.add_original(key, canonical, outlet, cluster, fingerprint, sig)
+
         return {"dedup": "new", "duplicate_of": None, "similarity": None,
-                "cluster_id": original.cluster}
+                "cluster_id": cluster}, record
+
+    def _alias(self, key: str, original: Original) -> None:
+        if self.store.by_url(key) is None:
+            self.store.add_alias(key, original)
+
+
+def _nothing() -> None:
+    return None
+
+
+_TURNS: dict[str, DeferredLock] = {}
 
 
 class DedupPipeline:
     def __init__(self, dedup: Deduplicator, stats: StatsCollector) -> None:
         self.dedup = dedup
         self.stats = stats
+        # Verdicts waiting for their article to be exported (item_scraped).  One article
+        # at a time between verdict and export, across every spider of the process that
+        # shares the store, so each verdict sees the ones before it.
+        self._pending: dict[int, Callable[[], None]] = {}
+        self._turn = _TURNS.setdefault(str(getattr(dedup.store, "path", id(dedup.store))),
+                                       DeferredLock())
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -106,15 +144,45 @@ class DedupPipeline:
         pipeline = cls(Deduplicator(store, s.getfloat("DEDUP_THRESHOLD", 0.8),
                                     s.getfloat("DEDUP_CONTAINMENT", 0.85),
                                     s.getint("DEDUP_MIN_WORDS", 50)), crawler.stats)
-        crawler.signals.connect(store.close, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(pipeline.item_lost, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.item_lost, signal=signals.item_error)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def process_item(self, item: Any) -> Any:
+    async def spider_closed(self) -> None:
+        store = self.dedup.store
+        if isinstance(store, SqliteDedupStore):
+            await close_off_reactor(store.close)
+
+    def item_scraped(self, item: Any) -> None:
+        record = self._pending.pop(id(item), None)
+        if record is not None:
+            try:
+                record()
+            finally:
+                self._turn.release()
+
+    def item_lost(self, item: Any) -> None:
+        if self._pending.pop(id(item), None) is not None:
+            self._turn.release()
+
+    async def process_item(self, item: Any) -> Any:
+        await maybe_deferred_to_future(self._turn.acquire())
+        try:
+            return self._judge(item)
+        except BaseException:
+            self._turn.release()
+            raise
+
+    def _judge(self, item: Any) -> Any:
         a = ItemAdapter(item)
         canonical = canonical_url(a["url"], a.get("canonical_url"))
         a["canonical_url"] = canonical
-        verdict = self.dedup.check(canonical, a.get("text") or "", a.get("outlet") or "",
-                                   new_version=bool(a.get("previous_version")))
+        verdict, record = self.dedup.judge(canonical, a.get("text") or "",
+                                           a.get("outlet") or "",
+                                           new_version=bool(a.get("previous_version")))
+        self._pending[id(item)] = record
         for key, value in verdict.items():
             a[key] = value
         self.stats.inc_value(f"dedup/{verdict['dedup']}")

@@ -38,6 +38,7 @@ class DedupStore(Protocol):
 
 class SqliteDedupStore:
     def __init__(self, path: Path, commit_every: int = 1) -> None:
+        self.path = path
         self.db = open_state_db(path, autocommit=False, timeout=60, synchronous_normal=True,
                                 schema="""
             CREATE TABLE IF NOT EXISTS originals (

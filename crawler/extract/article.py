@@ -313,15 +313,17 @@ def load_article(fields: dict[str, Any], *, url: str, outlet: str | None = None,
 
 
 def article_from_page(body: bytes, url: str, *, outlet: str | None = None,
-                      content_type: str | None = None) -> dict[str, Any]:
+                      content_type: str | None = None,
+                      registry: Registry | None = None) -> dict[str, Any]:
     """The article of one saved page, extracted and cleaned as a crawl stores it.
 
     The outlet (its language and time zone) is the one named, else the
     registry's outlet whose ``article_pattern`` matches ``url``, else none.  The
     article carries the relevance pipeline's verdict as ``relevance``.
     Used by ``syria-archive extract``, the golden-file tests and the benchmark.
+    ``registry`` defaults to the bundled outlets.
     """
-    registry = Registry.load()
+    registry = registry or Registry.load()
     entry: Outlet | None = registry[outlet] if outlet else next(
         (o for o in registry if o.is_article(url)), None)
     fields = extract_page(body, url, content_type=content_type)
