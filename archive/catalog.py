@@ -10,8 +10,9 @@ plus Arabic words without the clitics written in front of them, so that a
 search for "دمشق" finds "وبدمشق" and one for "حلب" does not find "حلبة".
 
 Settings read: ``CATALOG_ENABLED``, ``CATALOG_PATH`` (default
-``DATA_DIR/state/catalog.sqlite3``), ``CRAWL_ID``.  Stats: ``catalog/added``,
-``catalog/updated``, ``catalog/no_warc``.
+``DATA_DIR/state/catalog.sqlite3``), ``CRAWL_ID``, ``CATALOG_REFRESH`` (re-extraction:
+update extracted fields only, keep each article's capture and dedup verdict).
+Stats: ``catalog/added``, ``catalog/updated``, ``catalog/no_warc``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from archive.statedb import open_state_db
+from archive.statedb import close_off_reactor, open_state_db
 from archive.text import arabic_stems, fold, words
 
 SCHEMA = """
@@ -138,6 +139,26 @@ class Catalog:
                             (rowid, title, text, arabic_stems(title + " " + text)))
         return old is None
 
+    def refresh(self, article: dict[str, Any], run_id: str | None = None) -> bool:
+        """Re-extraction: update what extraction decides (title, date, text and its
+        index) of an article already catalogued, keeping the capture it points to, its
+        dedup verdict and the run that stored it; add it when it is new.  True when new."""
+        old = self.db.execute("SELECT id FROM articles WHERE url = ?",
+                              (article.get("url"),)).fetchone()
+        if old is None:
+            return self.add(article, run_id)
+        fields = ("canonical_url", "language", "title", "published", "word_count")
+        title = fold(article.get("title") or "")
+        text = fold(article.get("text") or " ".join(article.get("body") or []))
+        with self.db:
+            self.db.execute(f"UPDATE articles SET {', '.join(c + ' = ?' for c in fields)} "
+                            "WHERE id = ?", [article.get(c) for c in fields] + [old["id"]])
+            self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", (old["id"],))
+            self.db.execute("INSERT INTO articles_fts (rowid, title, text, stems) "
+                            "VALUES (?, ?, ?, ?)",
+                            (old["id"], title, text, arabic_stems(title + " " + text)))
+        return False
+
     def search(self, words: list[str] | None = None, outlet: str | None = None,
                language: str | None = None, since: str | None = None,
                until: str | None = None, limit: int = 50,
@@ -207,10 +228,11 @@ class Catalog:
 
 class CatalogPipeline:
     def __init__(self, catalog_path: Path, stats: StatsCollector,
-                 run_id: str | None = None) -> None:
+                 run_id: str | None = None, refresh: bool = False) -> None:
         self.catalog_path = catalog_path
         self.stats = stats
         self.run_id = run_id
+        self.refresh = refresh
         self.catalog: Catalog | None = None
 
     @classmethod
@@ -222,21 +244,21 @@ class CatalogPipeline:
         data = Path(settings.get("DATA_DIR", "data"))
         path = Path(settings.get("CATALOG_PATH") or data / "state" / "catalog.sqlite3")
         run_id = (settings.get("CRAWL_ID") or "").removeprefix("syria-archive-") or None
-        return cls(path, crawler.stats, run_id)
+        return cls(path, crawler.stats, run_id, settings.getbool("CATALOG_REFRESH", False))
 
     def open_spider(self) -> None:
         self.catalog = Catalog(self.catalog_path)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self.catalog is not None:
-            self.catalog.close()
-            self.catalog = None
+            catalog, self.catalog = self.catalog, None
+            await close_off_reactor(catalog.close)
 
     def process_item(self, item: Any) -> Any:
         assert self.catalog is not None
         article = ItemAdapter(item).asdict()
         if not article.get("warc"):
             self.stats.inc_value("catalog/no_warc")
-        new = self.catalog.add(article, self.run_id)
+        new = (self.catalog.refresh if self.refresh else self.catalog.add)(article, self.run_id)
         self.stats.inc_value("catalog/added" if new else "catalog/updated")
         return item

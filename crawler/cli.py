@@ -23,6 +23,13 @@ class UsageError(Exception):
     """Bad arguments or configuration: exit code 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument told in one line (the command, then what is wrong)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
 def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data or os.environ.get("SYRIA_ARCHIVE_DATA") or "data")
 
@@ -53,7 +60,7 @@ def _extra_registry() -> list[str]:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.run import CrawlRun, RunLocked
+    from crawler.run import CrawlRun, RunFailed, RunLocked
 
     overrides = {}
     for item in args.set or []:
@@ -63,6 +70,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         overrides[name] = value
     if args.url and len(args.outlets) != 1:
         raise UsageError("--url needs exactly one OUTLET, the one the URLs belong to")
+    if args.max_pages is not None and args.max_pages < 1:
+        raise UsageError(f"--max-pages must be 1 or more, not {args.max_pages}")
+    if args.s3:
+        _s3_uri(args.s3)
+        overrides["S3_URI"] = args.s3
+    if args.fresh_state:
+        overrides["S3_FRESH_STATE"] = "True"
     run = CrawlRun(data_dir=_data_dir(args), outlets=args.outlets, since=args.since,
                    max_pages=args.max_pages, overrides=overrides, urls=args.url)
     try:
@@ -70,7 +84,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except RunLocked as exc:
         print(f"syria-archive crawl: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except ValueError as exc:  # unknown outlet, bad date, bad registry
+    except RunFailed as exc:
+        print(f"syria-archive crawl: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a full disk, a data directory that cannot be written
+        print(f"syria-archive crawl: {exc.filename or run.data_dir}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as exc:  # unknown outlet, bad date, bad registry, bad setting
         raise UsageError(str(exc)) from None
     print(run.summary(report))
     return int(report["exit_code"])
@@ -120,6 +141,16 @@ def cmd_wacz(args: argparse.Namespace) -> int:
 
 # -- S3 and research commands (archive.upload, archive.download) ---------------------
 
+def _s3_uri(uri: str) -> None:
+    """Refuse a malformed --s3 before anything starts."""
+    from archive.s3 import S3Config
+
+    try:
+        S3Config.from_uri(uri)
+    except ValueError as exc:
+        raise UsageError(f"--s3: {exc}") from None
+
+
 def _s3_store(args: argparse.Namespace, required: bool = False) -> Any:
     from scrapy.utils.project import get_project_settings
 
@@ -155,6 +186,7 @@ def _date(value: str | None, option: str) -> str | None:
 
 def cmd_upload(args: argparse.Namespace) -> int:
     from archive.outbox import Outbox
+    from archive.snapshots import publish_state
     from archive.upload import Uploader, queue_warcs
 
     store = _s3_store(args, required=True)
@@ -172,6 +204,10 @@ def cmd_upload(args: argparse.Namespace) -> int:
         requeued = uploader.verify() if args.verify else []
         result = uploader.flush()
         pending = outbox.counts().get("pending", 0)
+        if result.unreachable is None:
+            published = publish_state(store, outbox, data)
+            if published.get("diverged"):
+                print(f"syria-archive upload: {published['diverged']}", file=sys.stderr)
     print(f"{store.config.uri}: {result.uploaded} file(s) uploaded ({result.bytes} bytes, "
           f"{result.as_dict()['mb_per_s'] or 0} MB/s), {result.already_there} already there, "
           f"{result.redone} redone, {len(requeued)} found wrong by --verify, "
@@ -357,6 +393,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_presign(args: argparse.Namespace) -> int:
     from archive.s3 import warc_key
 
+    if not 1 <= args.expires <= 7 * 24 * 3600:
+        raise UsageError(f"--expires must be 1 to 604800 seconds (7 days), not {args.expires}")
     store = _s3_store(args, required=True)
     keys = []
     for arg in args.targets:
@@ -402,7 +440,7 @@ def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
                         "queue again any that S3 lost or holds wrong")
     p.set_defaults(func=cmd_upload)
 
-    dates = argparse.ArgumentParser(add_help=False)
+    dates = Parser(add_help=False)
     dates.add_argument("--outlet", help="only this outlet (see `outlets`)")
     dates.add_argument("--since", metavar="DATE", help="from this date on (YYYY-MM-DD)")
     dates.add_argument("--until", metavar="DATE", help="up to this date (YYYY-MM-DD)")
@@ -523,7 +561,12 @@ def _add_serve_command(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extract.article import article_from_page
     from crawler.extract.page import ExtractionError
+    from crawler.registry import Registry
 
+    registry = Registry.load(_extra_registry())
+    if args.outlet and args.outlet not in registry:
+        raise UsageError(f"--outlet: unknown outlet {args.outlet!r} "
+                         f"(known: {', '.join(registry.ids())})")
     status = EXIT_OK
     for name in args.pages:
         path = Path(name)
@@ -532,7 +575,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         url = args.url or path.resolve().as_uri()
         try:
             article = article_from_page(path.read_bytes(), url, outlet=args.outlet,
-                                        content_type=args.content_type)
+                                        content_type=args.content_type, registry=registry)
         except ExtractionError as exc:
             print(f"syria-archive extract: {name}: {exc.reason}: {exc}", file=sys.stderr)
             status = EXIT_FAILED
@@ -543,15 +586,22 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_reextract(args: argparse.Namespace) -> int:
     from crawler.reextract import reextract
+    from crawler.run import RunLocked
 
     data = _data_dir(args)
     warcs = [Path(w) for w in args.warcs] or None
     if warcs is None and not sorted((data / "warc").glob("*.warc.gz")):
         raise UsageError(f"no finished WARC files in {data / 'warc'}")
+    missing = [str(w) for w in warcs or [] if not w.is_file()]
+    if missing:
+        raise UsageError(f"--warc: no such file: {', '.join(missing)}")
     try:
-        result = reextract(data, warcs, args.outlets or None)
+        result = reextract(data, warcs, args.outlets or None, update_catalog=args.catalog)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
+    except RunLocked as exc:
+        print(f"syria-archive reextract: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     for outlet_id, row in sorted(result["outlets"].items()):
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(row["dropped"].items())) or "none"
         print(f"{outlet_id}: {row['captures']} archived page(s), {row['articles']} article(s), "
@@ -710,19 +760,21 @@ def _add_check_command(sub: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", metavar="DIR",
-                        help="data directory (env SYRIA_ARCHIVE_DATA, default ./data)")
+    # Commands that never touch S3 take --data only: every option shown must work.
+    local = Parser(add_help=False)
+    local.add_argument("--data", metavar="DIR",
+                       help="data directory (env SYRIA_ARCHIVE_DATA, default ./data)")
+    common = Parser(add_help=False, parents=[local])
     common.add_argument("--s3", metavar="s3://BUCKET/PREFIX",
                         help="the S3 archive (env SYRIA_ARCHIVE_S3); endpoint and credentials "
                              "from the standard AWS variables (AWS_ENDPOINT_URL, AWS_PROFILE...)")
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="syria-archive",
         description="Crawl Middle East news outlets for coverage of Syria and archive it.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("outlets", parents=[common], help="list the outlet registry",
+    p = sub.add_parser("outlets", help="list the outlet registry",
                        description="List the outlets of the registry: id, name, language, "
                                    "whether the outlet is all about Syria, discovery sources.")
     p.add_argument("--json", action="store_true", help="one JSON object per outlet")
@@ -745,6 +797,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "discovery (repeatable)")
     p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
                    help="override a Scrapy setting (repeatable)")
+    p.add_argument("--fresh-state", action="store_true",
+                   help="with S3: go on when the crawl state cannot be restored from S3 "
+                        "(this run's state snapshot then never replaces a newer one there)")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser(
@@ -763,7 +818,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mirror)
 
     p = sub.add_parser(
-        "wacz", parents=[common], help="package WARCs as a WACZ for ReplayWeb.page",
+        "wacz", parents=[local], help="package WARCs as a WACZ for ReplayWeb.page",
         description="Package WARC files (default: every finished WARC in DATA/warc) into one "
                     "WACZ with a page per archived article (title and full text, from the "
                     "WARCs' metadata records), then validate it. Open the result in "
@@ -793,13 +848,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser(
-        "reextract", parents=[common], help="re-run extraction over the archived WARCs",
+        "reextract", parents=[local], help="re-run extraction over the archived WARCs",
         description="Read the archived article responses in DATA/warc/*.warc.gz (or the WARC "
                     "files named), extract them again and run the item pipelines, without "
-                    "the network; writes DATA/items/OUTLET-reextract-TIMESTAMP.jsonl.")
+                    "the network; writes DATA/items/OUTLET-reextract-TIMESTAMP.jsonl and "
+                    "nothing else unless --catalog is given. Exit 75 when --catalog is "
+                    "given while a crawl holds the data directory.")
     p.add_argument("outlets", nargs="*", metavar="OUTLET", help="only these outlets")
     p.add_argument("--warc", dest="warcs", action="append", default=[], metavar="FILE",
                    help="a WARC file to read (repeatable; default: all in DATA/warc)")
+    p.add_argument("--catalog", action="store_true",
+                   help="also update the catalog's titles, dates and word index from the "
+                        "new extraction (each article keeps its capture and dedup verdict); "
+                        "takes the crawl lock")
     p.set_defaults(func=cmd_reextract)
     _add_dedup_command(sub)
     _add_check_command(sub)

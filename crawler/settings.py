@@ -9,7 +9,6 @@ Every setting can be overridden with ``-s NAME=VALUE``.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from crawler import __version__
 
@@ -39,6 +38,9 @@ RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# A body cut short is archived as received (WARC-Truncated: disconnect) and counted,
+# instead of being thrown away; an article cut short is not extracted.
+DOWNLOAD_FAIL_ON_DATALOSS = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -54,8 +56,11 @@ INCREMENTAL_STATE = ""  # default: DATA_DIR/state/fetched.sqlite3
 
 # -- WARC capture: every response, next to the downloader -------------------
 DOWNLOADER_MIDDLEWARES = {
+    "spiders.retryafter.RetryAfterMiddleware": 560,  # waits, then RetryMiddleware (550)
     "archive.recorder.WarcRecorder": 990,
 }
+RETRY_AFTER_ENABLED = True
+RETRY_AFTER_MAX = 60.0  # seconds: a longer Retry-After is not waited for in this run
 CRAWL_ID = ""
 WARC_ENABLED = True
 WARC_DIR = ""  # default: DATA_DIR/warc
@@ -69,6 +74,8 @@ WARC_SOFTWARE = f"syria-archive/{__version__}"  # named in each warcinfo record
 
 # -- extraction in worker processes, off the reactor (crawler.extract.pool) --------
 EXTRACT_WORKERS = -1  # -1: one per core beyond the first; 0: in the crawling process
+EXTRACT_TIMEOUT = 60.0  # seconds one page may take in a worker; then it is retried next run
+EXTRACT_RETRIES = 2  # attempts again after a worker died under a page
 
 # -- item pipelines, in order ---------------------------------------------
 ITEM_PIPELINES = {
@@ -121,11 +128,17 @@ S3_CONNECT_TIMEOUT = 5.0
 S3_READ_TIMEOUT = 60.0
 S3_UPLOAD_DURING_CRAWL = True  # upload WARCs as they rotate, not only at the end
 S3_DELETE_UPLOADED = False  # delete local WARC/CDXJ once S3 holds them intact
-S3_RESTORE_STATE = True  # fresh machine: fetch catalog and crawl state from S3 first
+S3_RESTORE_STATE = True  # bring the local state up to the snapshot S3's pointer names
+S3_FRESH_STATE = False  # True (--fresh-state): go on when the state cannot be read from S3
 
 # -- article export: JSON Lines through Scrapy's feed exports ---------------
+# The path is resolved from the crawler's own DATA_DIR (crawler.feeds.uri_params), so
+# `scrapy crawl OUTLET -s DATA_DIR=...` and scrapyd write where they are told to.
+FEED_URI_PARAMS = "crawler.feeds.uri_params"
+FEED_STORAGES = {"": "crawler.feeds.LineFileFeedStorage",
+                 "file": "crawler.feeds.LineFileFeedStorage"}
 FEEDS = {
-    str(Path(DATA_DIR) / "items" / "%(name)s-%(time)s.jsonl"): {
+    "%(data_dir)s/items/%(name)s-%(time)s.jsonl": {
         "format": "jsonlines",
         "encoding": "utf8",
         "store_empty": False,

@@ -29,6 +29,9 @@ matched exactly), ``DEDUP_TRANSLATIONS`` (True), ``DEDUP_TRANSLATION_DAYS`` (2),
 ``DEDUP_STATE`` (default ``DATA_DIR/state/dedup.sqlite3``).  The outlet and its
 group come from the spider's registry entry.  Thresholds were chosen on the
 labelled set ``tests/data/syndication.toml`` (``make bench-dedup`` prints them).
+A verdict is recorded in the dedup state once its article is exported
+(``item_scraped``), not before: a crawl killed in between judges the article
+the same way when it fetches it again.
 Stats: ``dedup/new``, ``dedup/url``, ``dedup/exact``, ``dedup/near``,
 ``dedup/new_version``, ``dedup/translation``, ``dedup/facts_veto``.
 """
@@ -37,9 +40,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +53,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredLock
 
+from archive.statedb import close_off_reactor
 from archive.text import words
 from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
 from pipelines.facts import facts, missing, overlap, total
@@ -179,39 +186,69 @@ class Deduplicator:
               new_version: bool = False, *, language: str | None = None,
               published: str | None = None, group: str | None = None,
               names: Iterable[str] | None = None) -> dict[str, Any]:
-        """The verdict on one article: ``dedup``, ``duplicate_of``, ``similarity``,
-        ``cluster_id`` and ``translation_of``.  ``group`` is the outlet's group (the
-        outlet itself when it has none); ``language`` and ``published`` (ISO 8601)
-        are needed for translation links; ``names`` are the gazetteer names the article
-        mentions (the relevance verdict's ``terms``), found in ``text`` when not given."""
+        """The verdict, recorded in the store at once (see :meth:`judge`)."""
+        verdict, record = self.judge(canonical, text, outlet, new_version,
+                                     language=language, published=published, group=group,
+                                     names=names)
+        record()
+        return verdict
+
+    def judge(self, canonical: str, text: str, outlet: str,
+              new_version: bool = False, *, language: str | None = None,
+              published: str | None = None, group: str | None = None,
+              names: Iterable[str] | None = None
+              ) -> tuple[dict[str, Any], Callable[[], None]]:
+        """The verdict on one article (``dedup``, ``duplicate_of``, ``similarity``,
+        ``cluster_id``, ``translation_of``) and what records it in the store: the crawl
+        records it only once the article is exported, so that an article whose run was
+        killed before its export is judged again the same way when it is fetched again.
+        ``group`` is the outlet's group (the outlet itself when it has none);
+        ``language`` and ``published`` (ISO 8601) are needed for translation links;
+        ``names`` are the gazetteer names the article mentions (the relevance verdict's
+        ``terms``), found in ``text`` when not given."""
         key = url_key(canonical)
         known = self.store.by_url(key)
         if known is not None:
             if new_version:
                 return {"dedup": "new_version", "duplicate_of": None, "similarity": None,
-                        "cluster_id": known.cluster, "translation_of": None}
-            return self._verdict("url", known, 1.0)
+                        "cluster_id": known.cluster, "translation_of": None}, _nothing
+            return self._verdict("url", known, 1.0), _nothing
         tokens = words(text)
         fingerprint = exact_fingerprint(tokens)
         same = self.store.by_fingerprint(fingerprint)
         if same is not None:
-            self.store.add_alias(key, same)
-            return self._verdict("exact", same, 1.0)
+            return self._verdict("exact", same, 1.0), partial(self._alias, key, same)
         sig = signature(tokens)
         mine = facts(text, names)
         if len(tokens) >= self.min_words:
             found = self._near(sig, mine)
             if found is not None:
-                self.store.add_alias(key, found[0])
-                return self._verdict("near", found[0], found[1])
+                return (self._verdict("near", found[0], found[1]),
+                        partial(self._alias, key, found[0]))
         day = day_number(published)
-        translated = self._translation(mine, language, group or outlet, day)
-        original = self.store.add_original(key, canonical, outlet, cluster_id(key),
-                                           fingerprint, sig, facts=mine, language=language,
-                                           group=group or outlet, day=day)
+        group = group or outlet
+        translated = self._translation(mine, language, group, day)
+        cluster = cluster_id(key)
+
+        def record() -> None:
+            if self.store.by_url(key) is None:
+                self.store.add_original(key, canonical, outlet, cluster, fingerprint, sig,
+                                        facts=mine, language=language, group=group, day=day)
+
         return {"dedup": "new", "duplicate_of": None, "similarity": None,
-                "cluster_id": original.cluster,
-                "translation_of": translated.canonical if translated else None}
+                "cluster_id": cluster,
+                "translation_of": translated.canonical if translated else None}, record
+
+    def _alias(self, key: str, original: Original) -> None:
+        if self.store.by_url(key) is None:
+            self.store.add_alias(key, original)
+
+
+def _nothing() -> None:
+    return None
+
+
+_TURNS: dict[str, DeferredLock] = {}
 
 
 class DedupPipeline:
@@ -220,6 +257,12 @@ class DedupPipeline:
         self.dedup = dedup
         self.stats = stats
         self.group = group
+        # Verdicts waiting for their article to be exported (item_scraped).  One article
+        # at a time between verdict and export, across every spider of the process that
+        # shares the store, so each verdict sees the ones before it.
+        self._pending: dict[int, Callable[[], None]] = {}
+        self._turn = _TURNS.setdefault(str(getattr(dedup.store, "path", id(dedup.store))),
+                                       DeferredLock())
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -235,21 +278,50 @@ class DedupPipeline:
         group = (getattr(outlet, "group", None) or getattr(outlet, "id", None)) if outlet else None
         pipeline = cls(Deduplicator(store, rules=DedupRules.from_settings(s)), crawler.stats,
                        group)
-        crawler.signals.connect(store.close, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(pipeline.item_lost, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.item_lost, signal=signals.item_error)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def process_item(self, item: Any) -> Any:
+    async def spider_closed(self) -> None:
+        store = self.dedup.store
+        if isinstance(store, SqliteDedupStore):
+            await close_off_reactor(store.close)
+
+    def item_scraped(self, item: Any) -> None:
+        record = self._pending.pop(id(item), None)
+        if record is not None:
+            try:
+                record()
+            finally:
+                self._turn.release()
+
+    def item_lost(self, item: Any) -> None:
+        if self._pending.pop(id(item), None) is not None:
+            self._turn.release()
+
+    async def process_item(self, item: Any) -> Any:
+        await maybe_deferred_to_future(self._turn.acquire())
+        try:
+            return self._judge(item)
+        except BaseException:
+            self._turn.release()
+            raise
+
+    def _judge(self, item: Any) -> Any:
         a = ItemAdapter(item)
         canonical = canonical_url(a["url"], a.get("canonical_url"))
         a["canonical_url"] = canonical
         vetoed = self.dedup.vetoed
         # The relevance pipeline has found Syria's names already: not searched twice.
         relevance = a.get("relevance") if "relevance" in a.field_names() else None
-        verdict = self.dedup.check(canonical, a.get("text") or "", a.get("outlet") or "",
-                                   new_version=bool(a.get("previous_version")),
-                                   language=a.get("language"), published=a.get("published"),
-                                   group=self.group,
-                                   names=relevance.get("terms") if relevance else None)
+        verdict, record = self.dedup.judge(
+            canonical, a.get("text") or "", a.get("outlet") or "",
+            new_version=bool(a.get("previous_version")), language=a.get("language"),
+            published=a.get("published"), group=self.group,
+            names=relevance.get("terms") if relevance else None)
+        self._pending[id(item)] = record
         for key, value in verdict.items():
             a[key] = value
         self.stats.inc_value(f"dedup/{verdict['dedup']}")

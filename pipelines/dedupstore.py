@@ -59,6 +59,7 @@ _SELECT = "SELECT id, canonical, outlet, cluster, signature, facts, language FRO
 
 class SqliteDedupStore:
     def __init__(self, path: Path, commit_every: int = 1) -> None:
+        self.path = path
         self.db = open_state_db(path, autocommit=False, timeout=60, synchronous_normal=True,
                                 schema="""
             CREATE TABLE IF NOT EXISTS originals (
@@ -73,7 +74,6 @@ class SqliteDedupStore:
                 PRIMARY KEY (key, original)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
-        self.path = path
         self.commit_every = commit_every
         self._pending = 0
         self._upgrade()

@@ -5,6 +5,7 @@ paragraph, daily templated reports).  The labels were written with the texts."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import os
@@ -203,6 +204,14 @@ def pipeline_for(outlet_id: str, tmp_path: Path) -> DedupPipeline:
     return DedupPipeline.from_crawler(crawler)
 
 
+def scraped(pipeline: DedupPipeline, article: dict[str, Any]) -> dict[str, Any]:
+    """The article through the pipeline and exported, as Scrapy does it: the verdict is
+    recorded in the state on ``item_scraped``."""
+    out = asyncio.run(pipeline.process_item(article))
+    pipeline.item_scraped(out)
+    return out
+
+
 def item(a: Labelled) -> dict[str, Any]:
     return {"url": a.url, "outlet": a.outlet, "language": a.language, "text": a.text,
             "published": a.published}
@@ -212,17 +221,17 @@ def test_pipeline_links_translations_across_runs_and_counts_them(tmp_path: Path)
     arabic = pipeline_for("enabbaladi-ar", tmp_path)
     assert arabic.group == "enabbaladi"
     for a in ("C1", "H1", "H2"):
-        arabic.process_item(item(BY_ID[a]))
+        scraped(arabic, item(BY_ID[a]))
     assert arabic.stats.get_value("dedup/facts_veto") >= 1
     arabic.dedup.store.close()  # type: ignore[attr-defined]
     english = pipeline_for("enabbaladi-en", tmp_path)  # the next run, another outlet
-    out = english.process_item(item(BY_ID["C2"]))
+    out = scraped(english, item(BY_ID["C2"]))
     assert out["dedup"] == "new" and out["translation_of"] == url_of("C1")
     assert english.stats.get_value("dedup/translation") == 1
     english.dedup.store.close()  # type: ignore[attr-defined]
     other = pipeline_for("aawsat-en", tmp_path)  # another group: no link
-    assert other.process_item(item(replace(BY_ID["C2"], url="https://english.aawsat.com/"
-                                           "node/5213999")))["translation_of"] is None
+    assert scraped(other, item(replace(BY_ID["C2"], url="https://english.aawsat.com/"
+                                       "node/5213999")))["translation_of"] is None
 
 
 # -- an index written by the previous version ---------------------------------------
@@ -343,7 +352,7 @@ def test_pipeline_takes_syria_names_from_the_relevance_verdict(tmp_path: Path) -
     article = {**item(BY_ID["C1"]), "relevance": {"about_syria": True, "mentions": 1,
                                                    "terms": ["Aleppo", "Syria"],
                                                    "rule": "headline"}}
-    pipeline.process_item(article)
+    scraped(pipeline, article)
     stored = pipeline.dedup.store.db.execute(  # type: ignore[attr-defined]
         "SELECT facts FROM originals").fetchone()[0].split()
     assert "p:Aleppo" in stored and "p:Hasakah" not in stored and "p:Syria" not in stored

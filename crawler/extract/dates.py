@@ -343,6 +343,12 @@ def parse_datetime(value: Any) -> datetime | None:
     return found.moment() if found else None
 
 
+def names_a_day(value: str) -> bool:
+    """Whether a date text names a day, not only a month or a year (English or Arabic)."""
+    found = read_date(value)
+    return found is not None and found.precision in ("day", "time")
+
+
 def parse_date(value: Any) -> str | None:
     """:func:`read_date` as ISO 8601 at its own precision ("2013", "2013-08", a day, a time)."""
     found = read_date(value)

@@ -33,10 +33,12 @@ _BYLINE_PREFIX = re.compile(
     r"author|autor|autorin/autor|auteur|yazar|بقلم|كتب|كتبت|إعداد|اعداد|تقرير|الكاتب)"
     r"\s*[:\-–]?\s+", re.I)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|،|;|&|\band\b|\|)\s*", re.I)
-# a word that makes a byline a desk, not a person ("TOI staff", "Foreign Desk")
-_DESK = re.compile(r"\b(?:staff|desk|team|editorial|redaktion|newsroom|correspondents?)\b", re.I)
+# A desk, team or bureau signs for the outlet, not a person ("TOI staff", "Economy Desk").
+_DESK = re.compile(r"\b(?:staff|desk|team|bureau|editorial|redaktion|newsroom|correspondents?)\b",
+                   re.I)
 _NOT_A_NAME = re.compile(
-    r"^(?:staff|staff writer|agencies|agency|editor|editors|admin|news desk|newsroom|"
+    r"^(?:by|from|written by|staff|staff writer|agencies|agency|editor|editors|admin|news desk|"
+    r"newsroom|بقلم|كتب|كتبت|إعداد|اعداد|تقرير|"
     r"reuters|afp|ap|associated press|the associated press|anadolu|unknown|"
     r"وكالات|المحرر|محرر|فريق التحرير)$", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\S+")
@@ -91,6 +93,14 @@ def jsonld_article(sel: Selector) -> dict[str, Any]:
     return {}
 
 
+MEDIA_TYPES = frozenset({"VideoObject", "ImageGallery", "MediaGallery", "AudioObject"})
+
+
+def jsonld_types(sel: Selector) -> set[str]:
+    """Every ``@type`` the page's JSON-LD declares."""
+    return {t for data in _jsonld_blocks(sel) for obj in _flatten(data) for t in _types(obj)}
+
+
 def names(value: Any) -> list[str]:
     """Author names from a JSON-LD author value (string, Person, list of either)."""
     if isinstance(value, str):
@@ -132,8 +142,11 @@ def keywords(value: Any) -> list[str]:
     return out
 
 
-def clean_authors(names: list[str], site_names: Iterable[str] = ()) -> list[str]:
-    """Person names only: no "By", no outlet name, no e-mail or URL, one name each."""
+def clean_authors(names: list[str], site_names: Iterable[str] = (),
+                  datelines: Iterable[str] = ()) -> list[str]:
+    """Person names only: no "By", no outlet name or desk, no e-mail or URL, no dateline
+    ("Damascus:" as the byline's place element gives it), one name each."""
+    places = sorted({p.strip(" .-–—:،,") for p in datelines} - {""}, key=len, reverse=True)
     sites = {s.casefold() for s in site_names if s}
     for s in site_names:  # "The Syrian Observatory For Human Rights" signs as "SOHR"
         sites |= _acronyms(s)
@@ -146,11 +159,16 @@ def clean_authors(names: list[str], site_names: Iterable[str] = ()) -> list[str]
             continue
         raw = tidy(_EMAIL.sub("", raw))
         raw = _BYLINE_PREFIX.sub("", raw)
+        for place in places:
+            if raw.startswith(place + " ") or raw.startswith(place + ":"):
+                raw = raw[len(place):].lstrip(" .-–—:،,")
+                break
         for name in _AUTHOR_SPLIT.split(raw):
             name = _BYLINE_PREFIX.sub("", name).strip(" .-–—:|/")
             if (not name or name.startswith(("http", "www.")) or "/" in name
                     or _NOT_A_NAME.match(name) or name.casefold() in sites
                     or _DOMAIN.match(name) or _DESK.search(name) or re.search(r"\d", name)
+                    or any(f"{t} " in f"{name.casefold()} " for t in sites if len(t) > 5)
                     or len(name) > 60 or len(name.split()) > 6 or not re.search(r"\w", name)):
                 continue
             if name.casefold() not in {n.casefold() for n in out}:
@@ -237,6 +255,10 @@ def choose_title(headlines: list[str], h1s: list[str], page_title: str | None,
 
 # -- bylines -----------------------------------------------------------------------------
 
+# The site's header, menus, footer and side lists: furniture, not the article's.
+_FURNITURE = ("ancestor::header[not(ancestor::article)] | ancestor::*[@role='banner'] | "
+              "ancestor::nav | ancestor::footer | ancestor::aside")
+
 # In order of trust; the first that gives a name wins.
 _BYLINE_SELECTORS = (
     '[itemprop="author"] [itemprop="name"]', '[itemprop="author"]', '[rel="author"]',
@@ -253,26 +275,30 @@ _LABEL_WITH_NAME = re.compile(r"^\s*(?:author|autor|auteur|autore|yazar|بقلم
                               re.I)
 
 
-def byline_authors(sel: Selector, site_names: Iterable[str] = ()) -> list[str]:
-    """Person names from the page's byline markup, when structured data gives none."""
+def byline_authors(sel: Selector, site_names: Iterable[str] = (),
+                   datelines: Iterable[str] = ()) -> list[str]:
+    """Person names from the page's byline markup, when structured data gives none
+    (``datelines``: the places the page marks as a byline's first element)."""
+    datelines = list(datelines)
     for n, css in enumerate(_BYLINE_SELECTORS):
-        lines = [tidy(" ".join(node.css("::text").getall())) for node in sel.css(css)[:4]]
+        nodes = [node for node in sel.css(css)[:8] if not node.xpath(_FURNITURE)][:4]
+        lines = [tidy(" ".join(node.css("::text").getall())) for node in nodes]
         lines = [t for t in lines if t and len(t) <= 120]
         if n < 3:  # author markup names each author
-            found = clean_authors(lines, site_names)
+            found = clean_authors(lines, site_names, datelines)
             if found:
                 return found
             continue
         # a byline class: the first one that names someone (later ones on the page
         # belong to other stories)
         for line in lines:
-            found = clean_authors([line], site_names)
+            found = clean_authors([line], site_names, datelines)
             if found:
                 return found
     # "Autorin/Autor Roman Goncharenko", "Auteur : Kossivi Tiassou", "بقلم: ..."
     for text in sel.root.xpath("//body//text()[string-length(normalize-space()) < 40]")[:20000]:
         if _LABEL_WITH_NAME.match(text):
-            return clean_authors([text], site_names)
+            return clean_authors([text], site_names, datelines)
         if not _LABEL_ALONE.match(text):
             continue
         block = text.getparent()
@@ -282,7 +308,7 @@ def byline_authors(sel: Selector, site_names: Iterable[str] = ()) -> list[str]:
             line = tidy(block.text_content())
             if len(line) > len(text.strip()) + 2:
                 if len(line) <= 100:
-                    return clean_authors([line], site_names)
+                    return clean_authors([line], site_names, datelines)
                 break
             block = block.getparent()
     return []
@@ -297,22 +323,36 @@ _DATE_SELECTORS = (
 )
 
 
-def date_lines(sel: Selector, limit: int = 12) -> list[str]:
+# The date an article was updated is not the date it was published.
+_UPDATED = re.compile(r"^\s*(?:updated|last updated|modified|آخر تحديث|اخر تحديث|تحديث|تم التحديث)",
+                      re.I)
+_UPDATED_CLASS = ("self::*[contains(@class, 'update') or contains(@class, 'modif') or "
+                  "contains(@class, 'changed')]")
+
+
+def date_lines(sel: Selector, limit: int = 12, headline: Any = None) -> list[str]:
     """Short texts that may carry the article's date, the article's header first: the
-    date-like elements after the first ``<h1>``, then the text right after it, then the
-    date-like elements anywhere."""
-    h1 = sel.xpath("(//h1)[1]")
+    date-like elements after its headline (``headline``, an lxml element; else the first
+    ``<h1>``, which on some sites is the logo), then the text right after it, then the
+    date-like elements anywhere, and last those in the site's header, menus and footer."""
+    h1: Any = Selector(root=headline) if headline is not None else sel.xpath("(//h1)[1]")
+    h1_node = headline if headline is not None else (h1[0].root if h1 else None)
     after: list[str] = []
     anywhere: list[str] = []
+    # the site's header, menus and footer ("today"), and an "updated" date: last
+    furniture: list[str] = []
     for node in sel.css(_DATE_SELECTORS)[:60]:
         text = tidy(" ".join(node.css("::text").getall()))
         if 6 <= len(text) <= 120:
-            is_after = bool(h1) and bool(node.xpath("preceding::h1"))
+            if node.xpath(_FURNITURE) or _UPDATED.search(text) or node.xpath(_UPDATED_CLASS):
+                furniture.append(text)
+                continue
+            is_after = h1_node is not None and h1_node in node.root.xpath("preceding::h1")
             (after if is_after else anywhere).append(text)
     following = []
-    if h1:
+    if h1_node is not None:
         for t in h1.xpath("following::text()[normalize-space()][position() <= 30]").getall():
             t = tidy(t)
             if 6 <= len(t) <= 120:
                 following.append(t)
-    return (after[:limit] + following + anywhere[:limit])
+    return after[:limit] + following + anywhere[:limit] + furniture[:limit]
