@@ -82,6 +82,7 @@ class CheckSpider(OutletSpider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CheckSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, CheckSpider)
         crawler.signals.connect(spider.idle, signal=signals.spider_idle)
         return spider
 
