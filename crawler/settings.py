@@ -42,6 +42,11 @@ DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 # instead of being thrown away; an article cut short is not extracted.
 DOWNLOAD_FAIL_ON_DATALOSS = False
 COOKIES_ENABLED = False
+# Scrapy's HTTP/1.1 handler, closed without firing a Deferred twice (crawler/handlers.py)
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.HTTPDownloadHandler",
+    "https": "crawler.handlers.HTTPDownloadHandler",
+}
 TELNETCONSOLE_ENABLED = False
 
 # -- data directory -------------------------------------------------------
