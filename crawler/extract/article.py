@@ -27,11 +27,12 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urljoin
 
+from lxml.cssselect import CSSSelector
 from parsel import Selector
 
 from archive.text import tidy
 from crawler import settings
-from crawler.extract.body import body_of, page_metadata
+from crawler.extract.body import body_of, page_metadata, strip_inert
 from crawler.extract.dates import (
     PRECISIONS,
     DateValue,
@@ -49,6 +50,7 @@ from crawler.extract.metadata import (
     jsonld_article,
     jsonld_types,
     keywords,
+    meta_index,
     names,
     strings,
     texts,
@@ -73,6 +75,9 @@ _HIDDEN = ('[aria-hidden="true"], [hidden], .visually-hidden, .sr-only, '
 # and blocks the site itself keeps out of search snippets, are not the article.
 _DIALOGS = '[role="dialog"], [role="alertdialog"], [aria-modal="true"], [data-nosnippet]'
 # The place a byline starts with, where the page marks it as such.
+# Compiled once: lxml's ``cssselect`` method translates the selector on every call.
+_HIDDEN_NODES = CSSSelector(_HIDDEN, translator="html")
+_DIALOG_NODES = CSSSelector(_DIALOGS, translator="html")
 _DATELINE = ('[class*="dateline"], [class*="byline"] [class*="place"], '
              '[class*="byline"] [class*="location"], [class*="author"] [class*="place"]')
 
@@ -81,7 +86,7 @@ def _drop_hidden(root: Any) -> None:
     """Remove hidden copies of text, but not hidden article text: a framework that
     streams the page (React's ``<div hidden id="S:1">``) or folds the rest of the
     story under "read more" hides whole paragraphs that scripts show later."""
-    for node in root.cssselect(_HIDDEN):
+    for node in _HIDDEN_NODES(root):
         if node.getparent() is None or node.tag in ("html", "body"):
             continue
         paragraphs = sum(1 for p in node.iter("p") if (p.text_content() or "").strip())
@@ -125,12 +130,10 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
     sel = Selector(root=root, type="html")
     ld = jsonld_article(sel)
 
+    tags = meta_index(root)
+
     def meta(*names: str) -> list[str]:
-        out: list[str] = []
-        for n in names:
-            out += sel.xpath(f'//meta[@property="{n}" or @name="{n}" or @itemprop="{n}"]'
-                             '/@content').getall()
-        return [v.strip() for v in out if v.strip()]
+        return [v.strip() for n in names for v in tags.get(n, ()) if v.strip()]
 
     def first(*values: Any) -> Any:
         for v in values:
@@ -152,7 +155,7 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
     captions = texts(sel, "figure figcaption")
     credits = texts(sel, 'figure [class*="credit"], figure [class*="copyright"]')
     _drop_hidden(root)
-    for node in root.cssselect(_DIALOGS):
+    for node in _DIALOG_NODES(root):
         if node.getparent() is not None and node.tag not in ("html", "body"):
             node.drop_tree()
 
@@ -200,23 +203,27 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
         if text_date is None or text_date.precision not in ("day", "time"):
             text_date = read_date(sel.css("time::attr(datetime)").get()) or text_date
         candidates.append(("text", text_date))
+    in_url = url_date(url)
+    published, source = _best_date(candidates)
+    need_date = published is None or published.precision not in ("day", "time")
+    if not title or not authors or need_date:
+        doc_title, doc_author, doc_date = page_metadata(
+            root, url, title=not title, author=not authors, date=need_date)
+        title = title or (doc_title and tidy(doc_title))
+        if not authors and doc_author:
+            authors = clean_authors(doc_author.split(";"), site_names, datelines)
+        found = read_date(doc_date)
+        if found is not None and (in_url is None or found.isoformat() != in_url.isoformat()):
+            candidates.append(("text", found))
+    # Scripts, styles and drawings are dropped once here, not in each of trafilatura's
+    # copies of the tree (JSON-LD stays: its fallback reads articleBody there).
+    strip_inert(root)
     body = body_of(root, url)
     while body and body[0] in labels:
         body.pop(0)
     media = _media_page(sel, ld)
     if media and _own_words(sel, body) < MEDIA_PAGE_MAX_WORDS:
         raise ExtractionError("not_article", "a video or photo gallery page, not an article")
-    in_url = url_date(url)
-    published, source = _best_date(candidates)
-    if not title or not authors or published is None or published.precision not in (
-            "day", "time"):
-        doc = page_metadata(root, url)
-        title = title or (doc.title and tidy(doc.title))
-        if not authors and doc.author:
-            authors = clean_authors(doc.author.split(";"), site_names, datelines)
-        found = read_date(doc.date)
-        if found is not None and (in_url is None or found.isoformat() != in_url.isoformat()):
-            candidates.append(("text", found))
     candidates.append(("url", in_url))
     published, source = _best_date(candidates)
     language = lang.replace("_", "-").split("-")[0].lower() if isinstance(lang, str) else None

@@ -10,13 +10,26 @@ when structured data and markup leave a field open.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import trafilatura
-from trafilatura.metadata import extract_metadata
+from htmldate import find_date
+from trafilatura.metadata import (
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_title,
+    extract_url,
+)
 
 from archive.text import match_key, tidy
 
+logger = logging.getLogger(__name__)
+
+# A fast precision pass that finds less than this share of the recall pass's text is done
+# again in full.
+CONFIRM_SHARE = 0.5
 _BLOCK_TAGS = ("p", "head", "quote", "item", "cell")
 
 
@@ -61,10 +74,32 @@ def _body_from_tree(body: Any) -> list[str]:
 
 
 
-def _extract(root: Any, url: str | None, precision: bool) -> list[str]:
+# Dropped with their content by trafilatura's own cleaning and by readability's.
+_INERT = ("script", "style", "svg")
+
+
+def strip_inert(root: Any) -> None:
+    """Remove scripts (but JSON-LD), styles and inline drawings, keeping the text after
+    them: every copy trafilatura makes of the tree, and every query it runs, is then
+    smaller (the outlets' page-state scripts and icon sprites are a third of a page)."""
+    for node in list(root.iter(*_INERT)):
+        parent = node.getparent()
+        if parent is None or (node.tag == "script" and (node.get("type") or "").strip().lower()
+                              == "application/ld+json"):
+            continue
+        if node.tail:
+            before = node.getprevious()
+            if before is not None:
+                before.tail = (before.tail or "") + node.tail
+            else:
+                parent.text = (parent.text or "") + node.tail
+        parent.remove(node)
+
+
+def _extract(root: Any, url: str | None, precision: bool, fast: bool = False) -> list[str]:
     doc = trafilatura.bare_extraction(
         root, url=url, with_metadata=False, include_comments=False, include_tables=True,
-        include_images=False, deduplicate=False, favor_precision=precision,
+        include_images=False, deduplicate=False, favor_precision=precision, fast=fast,
     )
     body = getattr(doc, "body", None)
     return [] if doc is None or body is None else _body_from_tree(body)
@@ -106,13 +141,37 @@ def body_of(root: Any, url: str | None) -> list[str]:
     recall = _extract(root, url, precision=False)
     if len(recall) < 2:
         return recall
-    return confirmed_span(recall, _extract(root, url, precision=True))
+    # Precision mode only confirms paragraphs here: its fast form (no readability and
+    # jusText comparison) does, unless it found little of the article, when the
+    # comparison is what finds the rest.
+    precise = _extract(root, url, precision=True, fast=True)
+    if sum(map(len, precise)) < CONFIRM_SHARE * sum(map(len, recall)):
+        precise = _extract(root, url, precision=True)
+    return confirmed_span(recall, precise)
 
 
-def page_metadata(root: Any, url: str | None) -> Any:
-    """trafilatura's metadata (title, author, and htmldate's date), asked only for what
-    structured data and the page's own markup did not answer: htmldate copies the whole
-    tree.  Its extensive search is off, since that is where a copyright year becomes the
-    1st of January."""
-    return extract_metadata(root, url, {"original_date": True, "extensive_search": False},
-                            extensive=False)
+def page_metadata(root: Any, url: str | None, *, title: bool = True, author: bool = True,
+                  date: bool = True) -> tuple[str | None, str | None, str | None]:
+    """(title, author, date) from trafilatura's metadata reader, asked only for the fields
+    structured data and the page's own markup did not answer.
+
+    The steps of :func:`trafilatura.metadata.extract_metadata`, in its order, less those
+    whose answer is not used: the site name, categories, tags and licence, and htmldate
+    (which copies the whole tree) when the date is known.  htmldate's extensive search is
+    off, since that is where a copyright year becomes the 1st of January."""
+    found = examine_meta(root)
+    if found.author and " " not in found.author:
+        found.author = None
+    try:
+        found = extract_meta_json(root, found)
+    except Exception as exc:  # noqa: BLE001 - as extract_metadata does: its JSON reader's bugs
+        logger.debug("trafilatura's JSON-LD reader failed on %s: %s", url, exc)
+    if title and not found.title:
+        found.title = extract_title(root)
+    if author and not found.author:
+        found.author = extract_author(root)
+    when = None
+    if date:
+        when = find_date(root, original_date=True, extensive_search=False,
+                         url=found.url or extract_url(root, url))
+    return found.title, found.author, when
