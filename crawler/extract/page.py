@@ -25,7 +25,22 @@ MAX_HTML_CHARS = 8 * 1024 * 1024
 
 ARABIC = re.compile("[\u0600-\u06ff]")
 _LATIN1_LETTERS = re.compile("[\u00c0-\u00ff]")
-_HTML_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+
+
+def _html_parser(**options: Any) -> Any:
+    """lxml.html's parser, with every element an ``HtmlElement`` chosen in C: its own
+    lookup calls Python for each element proxy made (only to give forms their own
+    class): about 5 % of extraction time on the Zyte pages."""
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False,
+                                  **options)
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity))
+    return parser
+
+
+_HTML_PARSER = _html_parser()
+_HTML_PARSER_UTF8 = _html_parser(encoding="utf-8")
 
 
 class ExtractionError(ValueError):
@@ -91,8 +106,7 @@ def parse_html(html: str) -> Any:
     try:
         root = lxml.html.document_fromstring(html, parser=_HTML_PARSER)
     except ValueError:  # an XML declaration in a str
-        root = lxml.html.document_fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(
-            remove_comments=True, remove_pis=True, collect_ids=False, encoding="utf-8"))
+        root = lxml.html.document_fromstring(html.encode("utf-8"), parser=_HTML_PARSER_UTF8)
     except etree.ParserError:
         raise ExtractionError("not_html", "no HTML document in the page") from None
     return root
