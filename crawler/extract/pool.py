@@ -15,6 +15,11 @@ A page that still cannot be extracted raises :class:`ExtractionFailed`: not a
 verdict on the page (that is :class:`~crawler.extract.page.ExtractionError`),
 so the crawl records it as failed and the next run fetches it again.
 
+No thread waits on a worker: the pool's future fires a Deferred in the reactor
+thread when it is done, so DNS lookups and file work in Scrapy's thread pool
+never queue behind extraction.  At most two pages per worker are handed to the
+pool at once; the others wait in the reactor without holding anything.
+
 Settings read: ``EXTRACT_WORKERS`` (-1, the default: one worker per core
 beyond the first, none on a single core; 0: extract in the crawling process;
 N: N workers), ``EXTRACT_TIMEOUT`` (seconds one page may take in a worker),
@@ -29,13 +34,13 @@ import multiprocessing
 import os
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
+from twisted.internet.defer import Deferred, DeferredSemaphore
 
 from crawler.extract.article import extract_page
 from crawler.extract.page import ExtractionError
@@ -45,6 +50,7 @@ logger = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
+_slots: DeferredSemaphore | None = None
 # Beyond the page's own time limit, how long a wait may last before the pool is
 # taken for stuck and replaced.
 STUCK_AFTER = 30.0
@@ -157,15 +163,56 @@ def _unwrap(result: tuple[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _extract_waiting(body: bytes, url: str, content_type: str | None, workers: int,
-                     timeout: float | None, retries: int, stats: Any) -> tuple[str, Any]:
-    """Runs in a reactor thread: submit the page, wait for it, deal with dead workers."""
+def _deferred(future: Future[Any], deadline: float) -> Deferred[Any]:
+    """A Deferred fired in the reactor thread when ``future`` is done, or with
+    :class:`FutureTimeout` after ``deadline`` seconds: no thread waits on the worker."""
+    from twisted.internet import reactor as installed
+
+    reactor: Any = installed
+    d: Deferred[Any] = Deferred()
+
+    def settle(done: Future[Any]) -> None:  # in the reactor thread
+        if d.called:
+            return
+        if timer.active():
+            timer.cancel()
+        if done.cancelled():
+            d.errback(BrokenProcessPool("the extraction was cancelled"))
+        elif (exc := done.exception()) is not None:
+            d.errback(exc)
+        else:
+            d.callback(done.result())
+
+    def stuck() -> None:
+        if not d.called:
+            d.errback(FutureTimeout())
+
+    timer = reactor.callLater(deadline, stuck)
+    # The pool's own thread calls back; the result is handed to the reactor thread.
+    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))
+    return d
+
+
+def _in_flight(workers: int) -> DeferredSemaphore:
+    """The bound on pages handed to the pool at once: two per worker keep each busy
+    while the next page travels; the rest wait here, in the reactor, holding nothing."""
+    global _slots
+    if _slots is None or _slots.limit != 2 * workers:
+        _slots = DeferredSemaphore(2 * workers)
+    return _slots
+
+
+async def _extract_pooled(body: bytes, url: str, content_type: str | None, workers: int,
+                          timeout: float | None, retries: int, stats: Any) -> tuple[str, Any]:
+    """Submit the page, wait for it without a thread, deal with dead workers."""
     failure = ExtractionFailed("worker_died", f"{url}: extraction did not finish")
+    # A page may wait behind the one other page of its slot before a worker takes it.
+    deadline = 2 * (timeout or 600) + STUCK_AFTER
     for attempt in range(1 + max(0, retries)):
         pool = _pool_for(workers)
         try:
             future = pool.submit(extract_in_worker, body, url, content_type, timeout)
-            result = future.result(timeout=(timeout or 600) + STUCK_AFTER)
+            result = await maybe_deferred_to_future(_deferred(future, deadline))
         except BrokenProcessPool:
             failure = ExtractionFailed("worker_died", f"an extraction worker died while "
                                                       f"{url} was being extracted")
@@ -200,6 +247,10 @@ async def extract(body: bytes, url: str, *, content_type: str | None = None,
     ExtractionFailed (extraction did not finish)."""
     if workers <= 0:
         return _unwrap(extract_in_worker(body, url, content_type))
-    # A reactor thread waits on the worker, so this works under any Twisted reactor.
-    return _unwrap(await maybe_deferred_to_future(deferToThread(
-        _extract_waiting, body, url, content_type, workers, timeout, retries, stats)))
+    slots = _in_flight(workers)
+    await maybe_deferred_to_future(slots.acquire())
+    try:
+        return _unwrap(await _extract_pooled(body, url, content_type, workers, timeout,
+                                             retries, stats))
+    finally:
+        slots.release()
