@@ -26,6 +26,9 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredLock
+from twisted.internet.threads import deferToThread
 
 from archive.statedb import close_off_reactor, open_state_db
 from archive.text import arabic_stems, fold, words
@@ -95,7 +98,9 @@ class Catalog:
         if readonly:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         else:
-            self.db = open_state_db(path, SCHEMA, autocommit=False)
+            # A commit waits for no fsync: a crash of the process loses nothing committed,
+            # and recovery re-catalogues a killed run's exports (crawler/recovery.py).
+            self.db = open_state_db(path, SCHEMA, autocommit=False, synchronous_normal=True)
             self._upgrade()
         self.db.row_factory = sqlite3.Row
 
@@ -234,6 +239,7 @@ class CatalogPipeline:
         self.run_id = run_id
         self.refresh = refresh
         self.catalog: Catalog | None = None
+        self._turn = DeferredLock()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CatalogPipeline:
@@ -254,11 +260,15 @@ class CatalogPipeline:
             catalog, self.catalog = self.catalog, None
             await close_off_reactor(catalog.close)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         assert self.catalog is not None
         article = ItemAdapter(item).asdict()
         if not article.get("warc"):
             self.stats.inc_value("catalog/no_warc")
-        new = (self.catalog.refresh if self.refresh else self.catalog.add)(article, self.run_id)
+        write = self.catalog.refresh if self.refresh else self.catalog.add
+        # In a thread (SQLite and its word index work without the GIL), one article at a
+        # time on the one connection: the reactor fetches meanwhile.
+        new = await maybe_deferred_to_future(self._turn.run(deferToThread, write, article,
+                                                            self.run_id))
         self.stats.inc_value("catalog/added" if new else "catalog/updated")
         return item

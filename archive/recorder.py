@@ -27,7 +27,7 @@ from http import HTTPStatus
 from importlib.metadata import version
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import scrapy
@@ -46,7 +46,13 @@ from warcio.utils import Digester
 
 from archive.digests import DigestStore, SqliteDigestStore
 from archive.statedb import close_off_reactor
-from archive.writer import Location, RotatingWarcWriter, index_cdxj, repair_orphans
+from archive.writer import (
+    Location,
+    RotatingWarcWriter,
+    finish_file,
+    index_cdxj,
+    repair_orphans,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +160,7 @@ class WarcRecorder:
                 Path(settings.get("WARC_DIGESTS") or data / "state" / "digests.sqlite3"))
         recorder = cls(writer, digests, crawler.stats, crawler)
         writer.on_finished = recorder.index_later
+        writer.finish_elsewhere = recorder.finish_later
         crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
@@ -258,6 +265,25 @@ class WarcRecorder:
             return
         self.stats.inc_value("warc/records/metadata")
         self.stats.inc_value("warc/bytes", place.length)
+
+    def finish_later(self, stream: BinaryIO, path: Path) -> None:
+        """A full file is fsynced, renamed and indexed in a thread (the fsync waits on the
+        disk), while the reactor writes the next one; then it is announced."""
+        def finish() -> Path:
+            final = finish_file(stream, path)
+            index_cdxj(final)
+            return final
+
+        def finished(final: Path) -> None:
+            self.writer.closed_files.append(final)
+            if self.writer.on_closed is not None:
+                self.writer.on_closed(final)
+
+        d = deferToThread(finish)
+        d.addCallback(finished)
+        d.addErrback(lambda f: logger.error("Finishing WARC %s failed: %s; the next run "
+                                            "repairs it", path, f.value))
+        self._indexing.append(d)
 
     def index_later(self, path: Path) -> None:
         """Index a rotated file in a thread, off the reactor; then announce it (in the

@@ -3,9 +3,10 @@
 A file is named ``{prefix}-{timestamp}-{serial:05d}-{host}-{pid}.warc.gz``
 (unique across workers), starts with a ``warcinfo`` record, grows until
 ``max_size`` and is then closed: flushed, fsynced, renamed without ``.open``
-and indexed (CDXJ beside it).  Records are built with warcio and compressed
-here, each as its own gzip member at ``gzip_level`` (6 writes ~1.4x faster than
-warcio's 9 and stays just as seekable), so every record's offset and length
+and indexed (CDXJ beside it), by the crawl in a thread while the next file
+fills.  Records are built with warcio and compressed here, each as its own
+gzip member at ``gzip_level`` (6 writes ~1.4x faster than warcio's 9 and stays
+just as seekable), so every record's offset and length
 are known the moment it is written.
 
 :func:`repair_open_file` mends a file left ``.open`` by a crash: it is cut back
@@ -94,6 +95,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def finish_file(stream: BinaryIO, path: Path) -> Path:
+    """Flush, fsync and close a full ``.open`` file, rename it without ``.open`` and fsync
+    its folder; the finished path.  Safe in another thread than the writer's."""
+    stream.flush()
+    os.fsync(stream.fileno())
+    stream.close()
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+    path.replace(final)
+    _fsync_dir(final.parent)
+    return final
+
+
 class RotatingWarcWriter:
     """Appends records to the current ``.open`` file, rotating by size."""
 
@@ -102,7 +115,10 @@ class RotatingWarcWriter:
                  on_closed: Callable[[Path], object] | None = None,
                  on_finished: Callable[[Path], object] | None = None) -> None:
         """``on_finished(path)``, when given, takes over indexing a renamed file (the
-        crawl does it in a thread); otherwise it is indexed here, then ``on_closed``."""
+        crawl does it in a thread); otherwise it is indexed here, then ``on_closed``.
+        ``finish_elsewhere(stream, path)``, when set, takes a full file at rotation and
+        finishes it (:func:`finish_file`: its fsync waits on the disk) while the next
+        file is written; without it the file is finished here."""
         self.directory = directory
         self.on_finished = on_finished
         self.prefix = prefix
@@ -110,6 +126,7 @@ class RotatingWarcWriter:
         self.max_size = max_size
         self.gzip_level = gzip_level
         self.on_closed = on_closed
+        self.finish_elsewhere: Callable[[BinaryIO, Path], object] | None = None
         self.builder = RecordBuilder(warc_version="1.1")
         self.host = warc_host()
         self.serial = 0
@@ -159,7 +176,12 @@ class RotatingWarcWriter:
             places.append(Location(name, offset, length,
                                    record.rec_headers.get_header("WARC-Record-ID")))
         if self._size >= self.max_size:
-            self.close()
+            if self.finish_elsewhere is not None and self._stream is not None:
+                stream, path = self._stream, self._path
+                self._stream, self._path = None, None
+                self.finish_elsewhere(stream, path)
+            else:
+                self.close()
         return places
 
     def close(self) -> Path | None:
@@ -182,12 +204,7 @@ class RotatingWarcWriter:
         """fsync and rename the current file (fast); indexing is :meth:`index`."""
         if self._stream is None or self._path is None:
             return None
-        self._stream.flush()
-        os.fsync(self._stream.fileno())
-        self._stream.close()
-        final = self._final(self._path)
-        self._path.replace(final)
-        _fsync_dir(final.parent)
+        final = finish_file(self._stream, self._path)
         self._stream, self._path = None, None
         self.closed_files.append(final)
         return final

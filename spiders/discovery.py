@@ -4,19 +4,24 @@ Each reader turns a response body into :class:`Listing` entries (URL, title,
 date, keywords) so the spider can filter by since-date and skip articles that
 are clearly not about Syria before fetching them.  Malformed input raises
 :class:`DiscoveryError` naming the URL; a feed that parses with recoverable
-errors still yields its entries.
+errors still yields its entries.  Large ones are read in a thread
+(:func:`off_reactor`).  Reads no settings.
 """
 
 from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import feedparser
 from lxml import etree
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from crawler.extract.dates import parse_listing_date
 
@@ -79,6 +84,21 @@ def read_feed(body: bytes, url: str, content_type: str | None = None) -> list[Li
 class Sitemap:
     kind: str  # "sitemapindex" or "urlset"
     entries: list[Listing]
+
+
+#: Feeds and sitemaps larger than this are read in a thread: a 50 MB news sitemap takes
+#: seconds to parse, and the reactor must go on fetching meanwhile.  Smaller ones are
+#: read in place (the thread's hand-over costs more than they do).
+OFF_REACTOR_BYTES = 256 * 1024
+
+_T = TypeVar("_T")
+
+
+async def off_reactor(body: bytes, read: Callable[..., _T], *args: Any) -> _T:
+    """``read(*args)``, in a reactor thread when ``body`` is large, else here."""
+    if len(body) < OFF_REACTOR_BYTES:
+        return read(*args)
+    return await maybe_deferred_to_future(deferToThread(read, *args))
 
 
 def _local(tag: object) -> str:

@@ -48,7 +48,8 @@ class FetchedStore:
     """Article pages fetched before: fingerprint -> URL, listed date, fetch time, record."""
 
     def __init__(self, path: Path) -> None:
-        self.db = open_state_db(path, """
+        # Recovery rebuilds it from a killed run's exports: commits wait for no fsync.
+        self.db = open_state_db(path, synchronous_normal=True, schema="""
             CREATE TABLE IF NOT EXISTS fetched (fp TEXT PRIMARY KEY, url TEXT, listed TEXT,
                                                 fetched_at TEXT, record_id TEXT);
             CREATE TABLE IF NOT EXISTS listings (page TEXT PRIMARY KEY, links TEXT NOT NULL);

@@ -42,7 +42,7 @@ from crawler.extract.page import ExtractionError
 from crawler.extract.pool import ExtractionFailed, extract, worker_count
 from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
 from pipelines.relevance import mentions
-from spiders.discovery import DiscoveryError, Listing, read_feed, read_sitemap
+from spiders.discovery import DiscoveryError, Listing, Sitemap, off_reactor, read_feed, read_sitemap
 from spiders.failures import failure_reason
 
 logger = logging.getLogger(__name__)
@@ -198,11 +198,13 @@ class OutletSpider(scrapy.Spider):
                        "received, read as far as it goes", response.url, len(response.body))
         return True
 
-    def parse_feed(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+    async def parse_feed(self, response: Response,
+                         source: Source) -> AsyncIterator[scrapy.Request]:
         self._cut_short(response)
         try:
-            listings = read_feed(response.body, response.url,
-                                 (response.headers.get("Content-Type") or b"").decode("latin-1"))
+            listings = await off_reactor(
+                response.body, read_feed, response.body, response.url,
+                (response.headers.get("Content-Type") or b"").decode("latin-1"))
         except DiscoveryError as exc:
             self._stat("discovery/feed/malformed")
             logger.error("%s", exc)
@@ -226,17 +228,22 @@ class OutletSpider(scrapy.Spider):
             return None
         return response.body
 
-    def parse_sitemap(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
-        self._cut_short(response)
+    def _read_sitemap(self, response: Response) -> Sitemap | None:
         body = self._sitemap_body(response)
-        if body is None:
-            self._stat("discovery/sitemap/malformed")
-            return
+        return None if body is None else read_sitemap(body, response.url)
+
+    async def parse_sitemap(self, response: Response,
+                            source: Source) -> AsyncIterator[scrapy.Request]:
+        self._cut_short(response)
         try:
-            sitemap = read_sitemap(body, response.url)
+            # A news sitemap can be tens of megabytes: read in a thread, off the reactor.
+            sitemap = await off_reactor(response.body, self._read_sitemap, response)
         except DiscoveryError as exc:
             self._stat("discovery/sitemap/malformed")
             logger.error("%s", exc)
+            return
+        if sitemap is None:
+            self._stat("discovery/sitemap/malformed")
             return
         self._stat("discovery/sitemap/read")
         for listing in sitemap.entries:

@@ -4,6 +4,7 @@ by URL with its response and metadata records; a WACZ that py-wacz validates."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -153,3 +154,41 @@ def test_wacz_packages_articles_and_validates(full_crawl: CrawlResult, tmp_path)
 def test_wacz_names_a_missing_file(tmp_path, bad) -> None:
     proc = run_cli("wacz", str(tmp_path / bad), "-o", str(tmp_path / "x.wacz"))
     assert proc.returncode == 2 and bad in proc.stderr
+
+
+def test_a_full_file_is_finished_elsewhere_while_the_next_one_fills(tmp_path: Path) -> None:
+    """At rotation the writer hands the full file over (the crawl fsyncs, renames and
+    indexes it in a thread) and goes straight on with the next file."""
+    import threading
+
+    from warcio.recordbuilder import RecordBuilder
+
+    from archive.writer import RotatingWarcWriter, finish_file, index_cdxj
+
+    handed: list[tuple] = []
+    writer = RotatingWarcWriter(tmp_path, "t", {"software": "test"}, max_size=2000)
+    writer.finish_elsewhere = lambda stream, path: handed.append((stream, path))
+    builder = RecordBuilder(warc_version="1.1")
+    for n in range(6):
+        payload = f"HTTP/1.1 200 OK\r\n\r\n{n}".encode() + bytes(range(256)) * 8
+        writer.write(builder.create_warc_record(
+            f"https://example.com/{n}", "response", payload=io.BytesIO(payload),
+            length=len(payload)))
+    assert len(handed) >= 2, handed
+    # Handed over still open: nothing was fsynced or renamed by the writer itself.
+    assert all(path.name.endswith(".open") and path.exists() for _, path in handed)
+    assert len({path for _, path in handed}) == len(handed)
+    workers = [threading.Thread(target=lambda s=s, p=p: index_cdxj(finish_file(s, p)))
+               for s, p in handed]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    last = writer.close()  # the file still filling, if any, is finished here
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) == len(handed) + (last is not None) and not list(tmp_path.glob("*.open"))
+    check = subprocess.run([Path(sys.executable).parent / "warcio", "check", *map(str, files)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+    assert sum(1 for f in files for r in ArchiveIterator(f.open("rb"))
+               if r.rec_type == "response") == 6
