@@ -8,7 +8,8 @@ and a sweep of each threshold.  Then, for each size (default 100,000 and 1,000,0
 articles) it runs the project's Deduplicator over a fresh SQLite store and prints
 ms per article, peak memory, recall of the planted duplicates (found, with the
 right ``duplicate_of``) and false merges (articles not planted as copies that were
-called duplicates).  Also compares MinHash signature speed of rensa and datasketch
+called duplicates), on texts with the word frequencies of real English and Arabic
+(``corpus.py``).  Also compares MinHash signature speed of rensa and datasketch
 on the same texts.  A measurement, not a test.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import random
 import resource
@@ -27,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "bench")]
 
 import syndication  # noqa: E402  (tests/syndication.py: the labelled set and its scoring)
 
@@ -35,55 +37,19 @@ from archive.text import words  # noqa: E402
 from pipelines.dedup import Deduplicator, DedupRules  # noqa: E402
 from pipelines.dedupstore import SqliteDedupStore  # noqa: E402
 from pipelines.facts import facts, overlap  # noqa: E402
+from pipelines.relevance import terms  # noqa: E402
 from pipelines.similarity import NUM_PERM, shingles, signature  # noqa: E402
 
 
-def vocabulary(size: int, rng: random.Random) -> tuple[list[str], list[float]]:
-    """Words and their cumulative Zipf weights (as news prose has: a few very common)."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    vocab = sorted({"".join(rng.choices(letters, k=rng.randint(2, 10))) for _ in range(size)})
-    cumulative, total = [], 0.0
-    for rank in range(len(vocab)):
-        total += 1 / (rank + 1) ** 1.05
-        cumulative.append(total)
-    return vocab, cumulative
+def run(n: int, plant_rate: float, seed: int) -> dict[str, object]:
+    """The Deduplicator over ``n`` articles of realistic text (:mod:`corpus`: real English
+    and Arabic word frequencies, places and figures), ``plant_rate`` of them republished
+    copies of an earlier one; timed around the verdicts only, not the text making."""
+    import corpus
 
-
-def article(rng: random.Random, vocab: list[str], weights: list[float]) -> list[str]:
-    """Paragraphs of 25-60 words, 350-550 words in all."""
-    paragraphs, total = [], 0
-    target = rng.randint(350, 550)
-    while total < target:
-        n = rng.randint(25, 60)
-        paragraphs.append(" ".join(rng.choices(vocab, cum_weights=weights, k=n)))
-        total += n
-    return paragraphs
-
-
-def plant(rng: random.Random, source: list[str], vocab: list[str],
-          weights: list[float]) -> list[str]:
-    """A republished copy: new lead, trimmed ending, light edits, or a mix."""
-    copy = list(source)
-    kind = rng.choice(("lead", "trim", "edit", "lead+trim"))
-    if "lead" in kind:
-        copy[0] = " ".join(rng.choices(vocab, cum_weights=weights, k=len(copy[0].split())))
-    if "trim" in kind:
-        copy = copy[: max(3, len(copy) - rng.randint(1, 2))]
-    if kind == "edit":
-        edited = []
-        for p in copy:
-            ws = p.split()
-            for _ in range(max(1, len(ws) // 40)):
-                ws[rng.randrange(len(ws))] = rng.choice(vocab)
-            edited.append(" ".join(ws))
-        copy = edited
-    return copy
-
-
-def run(n: int, plant_rate: float, seed: int) -> None:
     rng = random.Random(seed)
-    vocab, weights = vocabulary(30_000, rng)
-    originals: list[tuple[str, list[str]]] = []
+    writers = {lang: corpus.Writer(lang, seed + i) for i, lang in enumerate(("en", "ar"))}
+    originals: list[tuple[str, str, list[str]]] = []
     planted: dict[str, str] = {}
     found = false_merges = wrong_target = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,22 +57,27 @@ def run(n: int, plant_rate: float, seed: int) -> None:
         dedup = Deduplicator(store)
         elapsed = 0.0
         for i in range(n):
-            url = f"https://outlet{i % 16}.example/news/{i}"
-            if originals and rng.random() < plant_rate:
-                source_url, source = rng.choice(originals)
-                text = "\n\n".join(plant(rng, source, vocab, weights))
+            outlet = f"outlet{i % 16}"
+            lang = "ar" if i % 16 < 5 else "en"  # five of the sixteen outlets are Arabic
+            writer = writers[lang]
+            url = f"https://{outlet}.example/news/{i}"
+            pool = [o for o in originals[-5000:] if o[1] == lang]
+            if pool and rng.random() < plant_rate:
+                source_url, _, source = rng.choice(pool)
+                text = "\n\n".join(writer.republished(source))
                 planted[url] = source_url
             else:
-                paragraphs = article(rng, vocab, weights)
+                paragraphs = writer.body(350, 650)
                 text = "\n\n".join(paragraphs)
                 if len(originals) < 50_000:
-                    originals.append((url, paragraphs))
+                    originals.append((url, lang, paragraphs))
                 elif rng.random() < 0.05:
-                    originals[rng.randrange(len(originals))] = (url, paragraphs)
+                    originals[rng.randrange(len(originals))] = (url, lang, paragraphs)
+            # The names the relevance pipeline found hand over to dedup in a crawl: their
+            # cost is relevance's, measured apart (bench_pipeline.py).
+            names = terms(text)
             start = time.perf_counter()
-            # names=(): in a crawl the relevance verdict hands Syria's names over (its cost
-            # is the relevance pipeline's); the synthetic words name none.
-            verdict = dedup.check(url, text, f"outlet{i % 16}", names=())
+            verdict = dedup.check(url, text, outlet, language=lang, names=names)
             elapsed += time.perf_counter() - start
             if url in planted:
                 if verdict["duplicate_of"] == planted[url]:
@@ -115,21 +86,30 @@ def run(n: int, plant_rate: float, seed: int) -> None:
                     wrong_target += 1
             elif verdict["duplicate_of"]:
                 false_merges += 1
+            if i and i % 100_000 == 0:
+                print(f"  {i:,} articles: {1000 * elapsed / i:.3f} ms/article", flush=True)
         store.close()
         db_size = sum(f.stat().st_size for f in Path(tmp).iterdir())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     clean = n - len(planted)
+    result = {"articles": n, "planted": len(planted),
+              "ms_per_article": round(1000 * elapsed / n, 3), "peak_rss_mb": round(peak),
+              "state_mb": round(db_size / 1e6), "recall": round(found / max(1, len(planted)), 4),
+              "wrong_original": wrong_target, "false_merges": false_merges,
+              "false_merge_rate": round(false_merges / max(1, clean), 6)}
     print(f"{n:>9,} articles ({len(planted):,} planted copies): "
-          f"{1000 * elapsed / n:.3f} ms/article, peak RSS {peak:.0f} MB, "
-          f"state {db_size / 1e6:.0f} MB, "
-          f"recall {found / max(1, len(planted)):.4f} (wrong original {wrong_target}), "
-          f"false merges {false_merges} ({100 * false_merges / max(1, clean):.4f} %)")
+          f"{result['ms_per_article']:.3f} ms/article, peak RSS {peak:.0f} MB, "
+          f"state {db_size / 1e6:.0f} MB, recall {result['recall']:.4f} (wrong original "
+          f"{wrong_target}), false merges {false_merges} "
+          f"({100 * false_merges / max(1, clean):.4f} %)")
+    return result
 
 
 def compare_minhash(count: int = 3000) -> None:
-    rng = random.Random(1)
-    vocab, weights = vocabulary(30_000, rng)
-    texts = ["\n\n".join(article(rng, vocab, weights)) for _ in range(count)]
+    import corpus
+
+    writer = corpus.Writer("en", 1)
+    texts = ["\n\n".join(writer.body(350, 650)) for _ in range(count)]
     start = time.perf_counter()
     for t in texts:
         signature(t)
@@ -270,13 +250,19 @@ def main() -> None:
                         help="synthetic corpus sizes, comma-separated ('' for none)")
     parser.add_argument("--plant-rate", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-labelled", action="store_true",
+                        help="only the runs at scale (no labelled set, no MinHash comparison)")
+    parser.add_argument("--json", type=Path, help="write the runs' figures here as JSON")
     args = parser.parse_args()
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
           f"{os.uname().nodename}")
-    labelled()
-    compare_minhash()
-    for n in (int(s) for s in args.sizes.split(",") if s):
-        run(n, args.plant_rate, args.seed)
+    if not args.no_labelled:
+        labelled()
+        compare_minhash()
+    results = [run(n, args.plant_rate, args.seed) for n in
+               (int(s) for s in args.sizes.split(",") if s)]
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
