@@ -262,7 +262,7 @@ class CatalogPipeline:
 
     async def process_item(self, item: Any) -> Any:
         assert self.catalog is not None
-        article = ItemAdapter(item).asdict()
+        article = dict(ItemAdapter(item).items())  # shallow: nested values are plain
         if not article.get("warc"):
             self.stats.inc_value("catalog/no_warc")
         write = self.catalog.refresh if self.refresh else self.catalog.add

@@ -253,7 +253,9 @@ class WarcRecorder:
                              and warc.get("revisit_of") == adapter.get("url")):
             # The same page, unchanged: the article record written with the original stands.
             return
-        payload = json.dumps(adapter.asdict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        # shallow: the nested values (discovery, warc, relevance) are plain dicts already
+        payload = json.dumps(dict(adapter.items()), ensure_ascii=False,
+                             sort_keys=True).encode("utf-8")
         record = self.builder.create_warc_record(
             adapter.get("url") or response.url, "metadata", payload=BytesIO(payload),
             length=len(payload), warc_content_type="application/json",

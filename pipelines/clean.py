@@ -188,7 +188,7 @@ class CleanPipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         counts: Counter[str] = Counter()
-        cleaned = clean_article(adapter.asdict(), counts)
+        cleaned = clean_article(dict(adapter.items()), counts)  # it copies what it changes
         for name, value in cleaned.items():
             if name in adapter.field_names() or name in adapter:
                 adapter[name] = value

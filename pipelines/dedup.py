@@ -153,7 +153,7 @@ class Deduplicator:
     def _near(self, sig: Signature, mine: frozenset[str]) -> tuple[Original, float] | None:
         """The most similar candidate that passes the thresholds and whose facts agree."""
         passing = []
-        for cand in self.store.candidates(sig.bands()):
+        for cand in self.store.candidates(sig.band_keys):
             assert cand.signature is not None
             j = sig.jaccard(cand.signature)
             c = sig.containment(cand.signature, j)

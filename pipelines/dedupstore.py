@@ -10,8 +10,10 @@ store can serve distributed crawls with the same methods.
 
 An index written by an earlier version is brought up to date when opened: the
 columns it lacks are added (its originals have no facts, so no facts veto and no
-translation link applies to them), and its LSH band keys are rebuilt from the
-stored signatures when the banding changed (:data:`pipelines.similarity.LSH_SCHEME`).
+translation link applies to them).  The LSH band keys are not a table any more but an
+index in memory made from the stored signatures (:mod:`pipelines.bandindex`, saved
+beside the file when the store closes), made afresh when the banding changed
+(:data:`pipelines.similarity.LSH_SCHEME`) or the saved one is another database's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from archive.statedb import open_state_db
+from pipelines import bandindex
 from pipelines.facts import from_text, to_text
 from pipelines.similarity import LSH_SCHEME, Signature
 
@@ -69,14 +72,13 @@ class SqliteDedupStore:
                 canonical TEXT PRIMARY KEY, original INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS fingerprints (
                 fingerprint TEXT PRIMARY KEY, original INTEGER NOT NULL) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS bands (
-                key INTEGER NOT NULL, original INTEGER NOT NULL,
-                PRIMARY KEY (key, original)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
         self.commit_every = commit_every
         self._pending = 0
         self._upgrade()
+        self.bands, built = bandindex.acquire(path, self._load_bands)
+        self._closed = False
 
     def _upgrade(self) -> None:
         """Bring an index written by an earlier version up to date (see the module doc)."""
@@ -86,27 +88,41 @@ class SqliteDedupStore:
                 self.db.execute(f"ALTER TABLE originals ADD COLUMN {name} {kind}")
         self.db.execute("CREATE INDEX IF NOT EXISTS originals_group_day ON originals (grp, day) "
                         "WHERE grp IS NOT NULL")
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'lsh'").fetchone()
-        # An index without the mark predates it: its bands were 32 of 4 rows.
-        scheme = row[0] if row else ("32x4" if self.count() else LSH_SCHEME)
-        if scheme != LSH_SCHEME:
-            self._rebuild_bands(scheme)
+        # The band keys lived in a table up to this version: they are in memory now
+        # (pipelines/bandindex.py), made from the signatures.
+        self.db.execute("DROP TABLE IF EXISTS bands")
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('lsh', ?)", (LSH_SCHEME,))
         self.db.commit()
 
-    def _rebuild_bands(self, old: str) -> None:
-        total = self.count()
-        logger.warning("Rebuilding the LSH bands of %s (%s -> %s) for %d originals",
-                       self.path, old, LSH_SCHEME, total)
-        self.db.execute("DELETE FROM bands")
+    @property
+    def bands_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".bands.npz")
+
+    def _load_bands(self) -> bandindex.BandIndex:
+        """The saved band index if it belongs to this database, caught up with the
+        originals added since it was saved; else one built from the signatures."""
+        index = bandindex.BandIndex.load(self.bands_path, LSH_SCHEME)
+        if index is not None and index.upto:
+            row = self.db.execute("SELECT canonical FROM originals WHERE id = ?",
+                                  (index.upto,)).fetchone()
+            if row is None or row[0] != index.mark:
+                logger.warning("The saved band index %s is not this database's: rebuilt",
+                               self.bands_path)
+                index = None
+        index = index or bandindex.BandIndex(LSH_SCHEME)
+        behind = int(self.db.execute("SELECT COUNT(*) FROM originals WHERE id > ?",
+                                     (index.upto,)).fetchone()[0])
+        if behind > 10_000:
+            logger.info("Indexing the LSH bands of %d originals of %s", behind, self.path)
         done = 0
-        rows = self.db.execute("SELECT id, signature FROM originals").fetchall()
-        for oid, blob in rows:
-            self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
-                                [(k, oid) for k in Signature.from_bytes(blob).bands()])
+        for oid, canonical, blob in self.db.execute(
+                "SELECT id, canonical, signature FROM originals WHERE id > ? ORDER BY id",
+                (index.upto,)):
+            index.add(oid, Signature.from_bytes(blob).bands(), canonical)
             done += 1
             if done % 100_000 == 0:
-                logger.info("LSH bands rebuilt for %d of %d originals", done, total)
+                logger.info("LSH bands indexed for %d of %d originals", done, behind)
+        return index
 
     def _original(self, row: tuple | None) -> Original | None:
         if row is None:
@@ -129,10 +145,11 @@ class SqliteDedupStore:
         return self._get(row[0]) if row else None
 
     def candidates(self, band_keys: list[int]) -> list[Original]:
-        marks = ",".join("?" * len(band_keys))
-        rows = self.db.execute(
-            f"{_SELECT} WHERE id IN "
-            f"(SELECT DISTINCT original FROM bands WHERE key IN ({marks}))", band_keys).fetchall()
+        ids = sorted(self.bands.lookup(band_keys))
+        if not ids:
+            return []
+        rows = self.db.execute(f"{_SELECT} WHERE id IN ({','.join('?' * len(ids))})",
+                               ids).fetchall()
         return [o for o in map(self._original, rows) if o is not None]
 
     def translation_candidates(self, group: str, language: str, first_day: int,
@@ -155,8 +172,7 @@ class SqliteDedupStore:
         oid = int(cur.lastrowid or 0)
         self.db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?)", (key, oid))
         self.db.execute("INSERT OR IGNORE INTO fingerprints VALUES (?, ?)", (fingerprint, oid))
-        self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
-                            [(k, oid) for k in signature.bands()])
+        self.bands.add(oid, signature.band_keys, canonical)
         self._maybe_commit()
         return Original(oid, canonical, outlet, cluster, signature, facts, language)
 
@@ -181,5 +197,14 @@ class SqliteDedupStore:
         return {cluster: n for cluster, n in rows}
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.db.commit()
         self.db.close()
+        last = bandindex.release(self.path)
+        if last is not None:  # the process's last store on this file saves the index
+            try:
+                last.save(self.bands_path)
+            except OSError as exc:  # derived data: rebuilt from the signatures next time
+                logger.warning("Could not save the band index %s: %s", self.bands_path, exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 
 from rensa import RMinHash
 
@@ -56,6 +57,11 @@ class Signature:
             keys.append(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(),
                                        "little") >> 1)
         return keys
+
+    @cached_property
+    def band_keys(self) -> list[int]:
+        """:meth:`bands` with the project's banding, computed once (looked up, then stored)."""
+        return self.bands()
 
     def jaccard(self, other: Signature) -> float:
         same = sum(1 for a, b in zip(self.values, other.values, strict=True) if a == b)

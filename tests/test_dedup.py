@@ -114,6 +114,77 @@ def test_state_persists_across_runs(tmp_path: Path) -> None:
     assert second.clusters()[verdict["cluster_id"]] == 2
 
 
+# -- the band index in memory (pipelines/bandindex.py) -----------------------------------
+
+def _wire(outlet: str, n: int = 6) -> tuple[str, str]:
+    body = paragraphs(outlet, n)
+    return "\n\n".join(body), "\n\n".join(body[:-1])
+
+
+def test_stores_of_one_process_share_the_band_index(tmp_path: Path) -> None:
+    """Each spider of a crawl opens the state: a wire story filed by one is found by another."""
+    one, two = SqliteDedupStore(tmp_path / "d.sqlite3"), SqliteDedupStore(tmp_path / "d.sqlite3")
+    assert one.bands is two.bands
+    text, trimmed = _wire("mee")
+    Deduplicator(one).check("https://a.example/1", text, "a")
+    verdict = Deduplicator(two).check("https://b.example/2", trimmed, "b")
+    assert verdict["dedup"] == "near" and verdict["duplicate_of"] == "https://a.example/1"
+    one.close()
+    assert not (tmp_path / "d.sqlite3.bands.npz").exists()  # saved by the last one to close
+    two.close()
+    assert (tmp_path / "d.sqlite3.bands.npz").is_file()
+
+
+def test_a_killed_run_loses_no_candidate(tmp_path: Path) -> None:
+    """Killed before the index was saved: the originals committed since are indexed again
+    from their signatures when the state is next opened."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    texts = [_wire(o) for o in ("mee", "almonitor", "newarab")]
+    first = SqliteDedupStore(tmp_path / "d.sqlite3")
+    Deduplicator(first).check("https://a.example/0", texts[0][0], "a")
+    first.close()  # the index is saved with one original
+    script = (
+        "import os, sys, json\n"
+        "from pathlib import Path\n"
+        "from pipelines.dedup import Deduplicator\n"
+        "from pipelines.dedupstore import SqliteDedupStore\n"
+        "store = SqliteDedupStore(Path(sys.argv[1]))\n"
+        "d = Deduplicator(store)\n"
+        "for i, t in enumerate(json.loads(sys.argv[2]), 1):\n"
+        "    d.check(f'https://a.example/{i}', t, 'a')\n"
+        "os.kill(os.getpid(), 9)\n")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "d.sqlite3"),
+                    __import__("json").dumps([t for t, _ in texts[1:]])], cwd=ROOT, check=False)
+    again = SqliteDedupStore(tmp_path / "d.sqlite3")
+    assert again.bands.upto == 3
+    for i, (_, trimmed) in enumerate(texts):
+        verdict = Deduplicator(again).check(f"https://b.example/{i}", trimmed, "b")
+        assert verdict["duplicate_of"] == f"https://a.example/{i}", (i, verdict)
+    again.close()
+
+
+def test_a_band_index_of_another_database_is_rebuilt(tmp_path: Path) -> None:
+    """A saved index that does not belong to the database beside it (another copy of the
+    state restored) is not trusted: it is made afresh from the signatures."""
+    import shutil
+
+    text, trimmed = _wire("thenational")
+    for name, url in (("x", "https://x.example/1"), ("y", "https://y.example/1")):
+        store = SqliteDedupStore(tmp_path / name / "d.sqlite3")
+        Deduplicator(store).check(url, text if name == "y" else "\n\n".join(
+            paragraphs("aljazeera-en", 6)), name)
+        store.close()
+    shutil.copy(tmp_path / "x" / "d.sqlite3.bands.npz", tmp_path / "y" / "d.sqlite3.bands.npz")
+    store = SqliteDedupStore(tmp_path / "y" / "d.sqlite3")
+    verdict = Deduplicator(store).check("https://z.example/2", trimmed, "z")
+    assert verdict["duplicate_of"] == "https://y.example/1", verdict
+    store.close()
+
+
 def test_signature_estimates_jaccard() -> None:
     a = signature(" ".join(f"w{i}" for i in range(400)))
     b = signature(" ".join(f"w{i}" for i in range(100, 500)))
