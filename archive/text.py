@@ -78,6 +78,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def folded_words(text: str) -> tuple[str, list[str]]:
+    """The matching form of a text and its words, for a caller that needs both."""
+    folded = fold(text)
+    return folded, _WORD.findall(folded)
+
+
 def match_key(text: str | None) -> str:
     """A text reduced to its words for comparison: spacing, punctuation, case,
     diacritics and letter forms do not make two texts differ."""

@@ -37,7 +37,10 @@ class BandIndex:
         self.scheme = scheme
         self.keys = np.empty(0, dtype=np.int64)  # sorted
         self.ids = np.empty(0, dtype=np.uint32)  # the original of each key
-        self._pending: dict[int, list[int]] = {}
+        # Entries not merged yet: a key's first original, and any further ones apart (a
+        # key is shared only by look-alike originals, rarely).
+        self._pending: dict[int, int] = {}
+        self._more: dict[int, list[int]] = {}
         self._pending_count = 0
         self.upto = 0  # the highest original id indexed
         self.mark = ""  # its canonical URL, to tell this database from another copy
@@ -46,9 +49,11 @@ class BandIndex:
         return len(self.keys) + self._pending_count
 
     def add(self, original: int, keys: Iterable[int], mark: str = "") -> None:
-        for key in keys:
-            self._pending.setdefault(key, []).append(original)
-            self._pending_count += 1
+        keys = list(keys)
+        for key in self._pending.keys() & keys:
+            self._more.setdefault(key, []).append(self._pending[key])
+        self._pending.update(dict.fromkeys(keys, original))
+        self._pending_count += len(keys)
         if original >= self.upto:
             self.upto, self.mark = original, mark
         if self._pending_count >= MERGE_AT:
@@ -64,24 +69,28 @@ class BandIndex:
             for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
                 if b > a:
                     found.update(self.ids[a:b].tolist())
+        pending, more = self._pending, self._more
         for key in keys:
-            found.update(self._pending.get(key, ()))
+            if key in pending:
+                found.add(pending[key])
+                found.update(more.get(key, ()))
         return found
 
     def merge(self) -> None:
         """Move the waiting entries into the sorted arrays (a linear merge)."""
         if not self._pending:
             return
-        keys = np.fromiter((k for k, ids in self._pending.items() for _ in ids),
-                           dtype=np.int64, count=self._pending_count)
-        ids = np.fromiter((i for v in self._pending.values() for i in v), dtype=np.uint32,
-                          count=self._pending_count)
+        pairs = [*self._pending.items(),
+                 *((k, i) for k, ids in self._more.items() for i in ids)]
+        keys = np.fromiter((k for k, _ in pairs), dtype=np.int64, count=len(pairs))
+        ids = np.fromiter((i for _, i in pairs), dtype=np.uint32, count=len(pairs))
         order = np.argsort(keys, kind="stable")
         keys, ids = keys[order], ids[order]
         at = np.searchsorted(self.keys, keys, side="right")
         self.keys = np.insert(self.keys, at, keys)
         self.ids = np.insert(self.ids, at, ids)
         self._pending.clear()
+        self._more.clear()
         self._pending_count = 0
 
     def save(self, path: Path) -> None:

@@ -57,7 +57,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredLock
 
 from archive.statedb import close_off_reactor
-from archive.text import words
+from archive.text import folded_words
 from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
 from pipelines.facts import facts, missing, overlap, total
 from pipelines.similarity import Signature, exact_fingerprint, signature
@@ -213,13 +213,13 @@ class Deduplicator:
                 return {"dedup": "new_version", "duplicate_of": None, "similarity": None,
                         "cluster_id": known.cluster, "translation_of": None}, _nothing
             return self._verdict("url", known, 1.0), _nothing
-        tokens = words(text)
+        folded, tokens = folded_words(text)
         fingerprint = exact_fingerprint(tokens)
         same = self.store.by_fingerprint(fingerprint)
         if same is not None:
             return self._verdict("exact", same, 1.0), partial(self._alias, key, same)
         sig = signature(tokens)
-        mine = facts(text, names)
+        mine = facts(text, names, folded=folded)
         if len(tokens) >= self.min_words:
             found = self._near(sig, mine)
             if found is not None:

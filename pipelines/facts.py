@@ -121,13 +121,16 @@ def _number(integer: str, fraction: str | None, multiplier: str | None) -> str |
     return format(value.normalize(), "f")
 
 
-def facts(text: str | None, names: Iterable[str] | None = None) -> frozenset[str]:
+def facts(text: str | None, names: Iterable[str] | None = None, *,
+          folded: str | None = None) -> frozenset[str]:
     """The figures (``n:412000``) and places or parties (``p:Aleppo``, ``p:lebanon``) of a
     text.  ``names`` are the gazetteer names the article mentions when they are known
-    already (the relevance verdict's ``terms``); otherwise the gazetteer reads the text."""
+    already (the relevance verdict's ``terms``); otherwise the gazetteer reads the text.
+    ``folded`` is the text's matching form when the caller has it (folding and ASCII
+    digits commute)."""
     if not text:
         return frozenset()
-    folded = fold(ascii_digits(text))
+    folded = ascii_digits(folded if folded is not None else fold(text))
     out = set()
     for m in _NUMBER.finditer(folded):
         value = _number(m.group(1), m.group(2), m.group(3))

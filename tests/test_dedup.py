@@ -279,3 +279,23 @@ def test_catalog_lists_clusters(full_crawl) -> None:
     assert all(c["duplicate_of"] == original["canonical_url"] and c["dedup"] == "near"
                for c in copies)
     assert all(len(c) >= 2 for c in clusters)
+
+
+def test_band_index_finds_what_a_plain_dictionary_finds(monkeypatch) -> None:
+    """Merged and waiting entries, keys shared by several originals: every lookup gives
+    what a dictionary of sets gives (keys from a small range, so that they collide)."""
+    import random
+
+    from pipelines import bandindex
+
+    monkeypatch.setattr(bandindex, "MERGE_AT", 50)  # many merges
+    rng = random.Random(1)
+    index, reference = bandindex.BandIndex("test"), {}
+    for original in range(1, 400):
+        keys = [rng.randrange(1 << 20) for _ in range(48)]
+        index.add(original, keys)
+        for k in keys:
+            reference.setdefault(k, set()).add(original)
+        asked = [rng.randrange(1 << 20) for _ in range(60)]
+        assert index.lookup(asked) == set().union(*(reference.get(k, set()) for k in asked))
+    assert len(index) == 399 * 48

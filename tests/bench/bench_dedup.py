@@ -49,7 +49,9 @@ def run(n: int, plant_rate: float, seed: int) -> dict[str, object]:
 
     rng = random.Random(seed)
     writers = {lang: corpus.Writer(lang, seed + i) for i, lang in enumerate(("en", "ar"))}
-    originals: list[tuple[str, str, list[str]]] = []
+    # The gazetteer's names of the places the texts name (what relevance hands dedup).
+    canonical = {p: terms(p) for places in corpus.PLACES.values() for p in places}
+    originals: dict[str, list[tuple[str, list[str]]]] = {"en": [], "ar": []}
     planted: dict[str, str] = {}
     found = false_merges = wrong_target = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,21 +63,23 @@ def run(n: int, plant_rate: float, seed: int) -> dict[str, object]:
             lang = "ar" if i % 16 < 5 else "en"  # five of the sixteen outlets are Arabic
             writer = writers[lang]
             url = f"https://{outlet}.example/news/{i}"
-            pool = [o for o in originals[-5000:] if o[1] == lang]
+            pool = originals[lang]
             if pool and rng.random() < plant_rate:
-                source_url, _, source = rng.choice(pool)
+                source_url, source = rng.choice(pool)
                 text = "\n\n".join(writer.republished(source))
                 planted[url] = source_url
+                names = terms(text)  # a copy's names are those of the text it took
             else:
                 paragraphs = writer.body(350, 650)
                 text = "\n\n".join(paragraphs)
-                if len(originals) < 50_000:
-                    originals.append((url, lang, paragraphs))
+                names = sorted({n for p in writer.places for n in canonical[p]})
+                if len(pool) < 25_000:
+                    pool.append((url, paragraphs))
                 elif rng.random() < 0.05:
-                    originals[rng.randrange(len(originals))] = (url, lang, paragraphs)
-            # The names the relevance pipeline found hand over to dedup in a crawl: their
-            # cost is relevance's, measured apart (bench_pipeline.py).
-            names = terms(text)
+                    pool[rng.randrange(len(pool))] = (url, paragraphs)
+            # In a crawl the relevance pipeline hands dedup the names it found (their cost
+            # is relevance's, measured apart by bench_pipeline.py): here those a text was
+            # written with, or found in a copy.
             start = time.perf_counter()
             verdict = dedup.check(url, text, outlet, language=lang, names=names)
             elapsed += time.perf_counter() - start

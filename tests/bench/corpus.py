@@ -54,6 +54,7 @@ class Writer:
         self.language = language
         self.rng = random.Random(seed)
         self.vocab = vocabulary(language)
+        self.places: set[str] = set()  # the places named since the last body began
 
     def words(self, n: int) -> list[str]:
         return self.rng.choices(self.vocab.words, cum_weights=self.vocab.cumulative, k=n)
@@ -62,7 +63,9 @@ class Writer:
         ws = self.words(self.rng.randint(low, high))
         # a place or a figure in about every other sentence, as news prose has
         if self.rng.random() < 0.35:
-            ws.insert(self.rng.randrange(len(ws)), self.rng.choice(PLACES[self.language]))
+            place = self.rng.choice(PLACES[self.language])
+            self.places.add(place)
+            ws.insert(self.rng.randrange(len(ws)), place)
         if self.rng.random() < 0.25:
             ws.insert(self.rng.randrange(len(ws)), str(self.rng.choice(
                 (self.rng.randint(2, 99), self.rng.randint(100, 5000), 2024, 2025, 2026))))
@@ -81,6 +84,7 @@ class Writer:
         """Paragraphs of two to four sentences, ``low``-``high`` words in all; Syria named
         in the first and the last (the relevance pipeline wants two mentions)."""
         target = self.rng.randint(low, high)
+        self.places = {SYRIA[self.language]}
         paragraphs: list[str] = []
         total = 0
         while total < target:
