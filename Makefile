@@ -51,8 +51,12 @@ crawl: $(STAMP)
 	$(BIN)/syria-archive crawl $(if $(SINCE),--since $(SINCE))
 
 # Measurements, not tests: they print figures and never fail on a slow machine.
+# The pipeline beside a ten-line Scrapy + trafilatura spider on a 20,000-page site served
+# by nginx (bench/results/latest.json, a Markdown table; ARTICLES=N for another size),
+# then S3 upload throughput.  Takes about an hour with the dedup run at a million articles.
 bench: $(STAMP) system-deps
-	$(BIN)/python tests/bench/bench_warc.py
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python tests/bench/bench_pipeline.py --articles $(or $(ARTICLES),20000)
 	$(BIN)/python tests/bench/bench_s3.py
 
 bench-dedup: $(STAMP)

@@ -28,6 +28,7 @@ import hashlib
 import html
 import json
 import os
+import pwd
 import random
 import shutil
 import socket
@@ -408,7 +409,11 @@ def nginx_conf(site_dir: Path, run_dir: Path, types: dict[str, str]) -> str:
         }}
 {"".join(exact)}    }}
 """ for host, exact in sorted(hosts.items()))
+    # Started as root, nginx hands its worker to www-data, who cannot read a private
+    # work folder (pytest's are 0700): the worker runs as the user who started the bench.
+    user = f"user {pwd.getpwuid(os.getuid()).pw_name};" if os.getuid() == 0 else ""
     return f"""
+{user}
 worker_processes 1;
 pid {run_dir}/nginx.pid;
 error_log {run_dir}/error.log warn;

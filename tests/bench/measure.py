@@ -20,6 +20,7 @@ class Measured:
     returncode: int
     wall_s: float
     cpu_s: float
+    cpu_main_s: float  # of the command's own process (the crawl's reactor), the rest apart
     peak_rss_mb: float
     processes: int
     # peak RSS of the tree (MB) by the time the export reached each mark (lines)
@@ -114,5 +115,5 @@ def run(cmd: list[str], *, env: dict[str, str], cwd: Path, log: Path,
         if mark not in rss_at and total >= mark:
             rss_at[mark] = peak / 1e6
     tail = log.read_bytes()[-4000:].decode("utf-8", "replace")
-    return Measured(proc.returncode, wall, sum(cpu_last.values()) / TICK, peak / 1e6,
-                    peak_procs, rss_at, total, tail)
+    return Measured(proc.returncode, wall, sum(cpu_last.values()) / TICK,
+                    cpu_last.get(proc.pid, 0) / TICK, peak / 1e6, peak_procs, rss_at, total, tail)
