@@ -41,6 +41,8 @@ def exact_fingerprint(text: str | list[str]) -> str:
 def shingles(tokens: list[str], size: int = SHINGLE) -> set[str]:
     if len(tokens) < size:
         return {" ".join(tokens)} if tokens else set()
+    if size == 3:  # the same strings, without a list slice per shingle
+        return {f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:])}
     return {" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
 
 
@@ -51,12 +53,11 @@ class Signature:
 
     def bands(self, bands: int = BANDS, rows: int = BAND_ROWS) -> list[int]:
         """One 63-bit key per band: (band number, the band's values) hashed."""
-        keys = []
-        for b in range(bands):
-            chunk = struct.pack(f"<H{rows}I", b, *self.values[b * rows:(b + 1) * rows])
-            keys.append(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(),
-                                       "little") >> 1)
-        return keys
+        pack = struct.Struct(f"<H{rows}I").pack
+        values = self.values
+        return [int.from_bytes(hashlib.blake2b(pack(b, *values[b * rows:(b + 1) * rows]),
+                                               digest_size=8).digest(), "little") >> 1
+                for b in range(bands)]
 
     @cached_property
     def band_keys(self) -> list[int]:

@@ -73,7 +73,7 @@ def run(n: int, plant_rate: float, seed: int) -> dict[str, object]:
                 paragraphs = writer.body(350, 650)
                 text = "\n\n".join(paragraphs)
                 names = sorted({n for p in writer.places for n in canonical[p]})
-                if len(pool) < 25_000:
+                if len(pool) < 5_000:
                     pool.append((url, paragraphs))
                 elif rng.random() < 0.05:
                     pool[rng.randrange(len(pool))] = (url, paragraphs)
