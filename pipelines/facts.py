@@ -79,14 +79,24 @@ _CLITIC_PREFIX = re.compile(CLITICS)
 _ARTICLE_PREFIX = re.compile(ARTICLE)
 
 
-def _forms() -> list[tuple[str, re.Pattern[str], re.Pattern[str] | None]]:
+def _literal(form: str) -> str:
+    """The plain letters a form's every match starts with ("dollars?" -> "dollar")."""
+    head = re.match(r"[^\\\[\]().*+?{}|^$]*", form)
+    lit = head.group(0) if head else ""
+    if lit and form[len(lit):len(lit) + 1] in ("?", "*", "{"):
+        lit = lit[:-1]  # a quantifier applies to the last letter
+    return lit
+
+
+def _forms() -> list[tuple[str, re.Pattern[str], re.Pattern[str] | None, str]]:
     """Per form: its concept, its pattern (starting with its first letter, so that the
-    scan jumps to where it can match) and what may stand in front of it in its word:
-    nothing (English), Arabic clitics, or the Arabic article with its clitics."""
-    out: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = []
+    scan jumps to where it can match), what may stand in front of it in its word
+    (nothing (English), Arabic clitics, or the Arabic article with its clitics) and the
+    letters it starts with (a text without them is not scanned)."""
+    out: list[tuple[str, re.Pattern[str], re.Pattern[str] | None, str]] = []
     for concept, (en, ar, ar_article) in PARTIES.items():
         for forms, prefix in ((en, None), (ar, _CLITIC_PREFIX), (ar_article, _ARTICLE_PREFIX)):
-            out += [(concept, re.compile(f"(?:{f})(?!\\w)"), prefix) for f in forms]
+            out += [(concept, re.compile(f"(?:{f})(?!\\w)"), prefix, _literal(f)) for f in forms]
     return out
 
 
@@ -136,8 +146,8 @@ def facts(text: str | None, names: Iterable[str] | None = None, *,
         value = _number(m.group(1), m.group(2), m.group(3))
         if value is not None:
             out.add("n:" + value)
-    for concept, pattern, prefix in _FORMS:
-        if "p:" + concept not in out and _names(folded, pattern, prefix):
+    for concept, pattern, prefix, literal in _FORMS:
+        if literal in folded and "p:" + concept not in out and _names(folded, pattern, prefix):
             out.add("p:" + concept)
     if names is None:
         names = [m.name for m in gazetteer().find(text)]
