@@ -43,6 +43,10 @@ _HTML_PARSER = _html_parser()
 _HTML_PARSER_UTF8 = _html_parser(encoding="utf-8")
 
 
+# Control characters that text never holds (tab, newlines, form feed and CR excepted).
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
+
+
 class ExtractionError(ValueError):
     """The page cannot give an article; ``reason`` is counted as ``item_dropped/<reason>``."""
 
@@ -60,7 +64,7 @@ def _looks_binary(body: bytes) -> bool:
     if head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04",
                         b"\x00\x00\x01\x00", b"RIFF", b"\x1f\x8b")):
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls / len(head) > 0.05
 
 
