@@ -12,7 +12,8 @@ export, the catalog and the WARC metadata record.
 
 Settings read: ``DEDUP_ENABLED``, ``DEDUP_THRESHOLD`` (0.8), ``DEDUP_CONTAINMENT``
 (0.85), ``DEDUP_MIN_WORDS`` (texts shorter than this are only matched exactly),
-``DEDUP_STATE`` (default ``DATA_DIR/state/dedup.sqlite3``).
+``DEDUP_STATE`` (default ``DATA_DIR/state/dedup.sqlite3``); with ``REDIS_URL`` set, the
+index lives in that Redis under ``REDIS_PREFIX`` (:mod:`pipelines.dedupredis`).
 Stats: ``dedup/new``, ``dedup/url``, ``dedup/exact``, ``dedup/near``,
 ``dedup/new_version``.
 """
@@ -31,7 +32,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from archive.text import words
-from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
+from pipelines.dedupredis import RedisDedupStore
+from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore, StoreConflict
 from pipelines.similarity import exact_fingerprint, signature
 from pipelines.urls import canonical_url, url_key
 
@@ -58,6 +60,15 @@ class Deduplicator:
 
     def check(self, canonical: str, text: str, outlet: str,
               new_version: bool = False) -> dict[str, Any]:
+        while True:
+            try:
+                return self._check(canonical, text, outlet, new_version)
+            except StoreConflict:
+                # Another worker filed a matching article meanwhile (shared stores only).
+                continue
+
+    def _check(self, canonical: str, text: str, outlet: str,
+               new_version: bool) -> dict[str, Any]:
         key = url_key(canonical)
         known = self.store.by_url(key)
         if known is not None:
@@ -100,9 +111,16 @@ class DedupPipeline:
         if not s.getbool("DEDUP_ENABLED", True):
             raise NotConfigured("DEDUP_ENABLED is off")
         assert crawler.stats is not None
-        path = Path(s.get("DEDUP_STATE")
-                    or Path(s.get("DATA_DIR", "data")) / "state" / "dedup.sqlite3")
-        store = SqliteDedupStore(path)
+        store: SqliteDedupStore | RedisDedupStore
+        if s.get("REDIS_URL"):
+            # A distributed crawl: one index for all workers (redis imported only then).
+            from archive.redisdb import from_settings
+
+            server, keys = from_settings(s)
+            store = RedisDedupStore(server, keys.prefix)
+        else:
+            store = SqliteDedupStore(Path(s.get("DEDUP_STATE") or Path(s.get("DATA_DIR", "data"))
+                                          / "state" / "dedup.sqlite3"))
         pipeline = cls(Deduplicator(store, s.getfloat("DEDUP_THRESHOLD", 0.8),
                                     s.getfloat("DEDUP_CONTAINMENT", 0.85),
                                     s.getint("DEDUP_MIN_WORDS", 50)), crawler.stats)

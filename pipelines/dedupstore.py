@@ -4,7 +4,7 @@ Only originals are indexed: their canonical URL, exact text fingerprint,
 MinHash signature and LSH band keys.  A duplicate's own canonical URL is
 remembered as pointing at its original, so it is recognised next time without
 being compared again.  :class:`DedupStore` is the interface; SQLite serves a
-single machine (``state/dedup.sqlite3``), and a Redis store can serve
+single machine (``state/dedup.sqlite3``), and :mod:`pipelines.dedupredis` serves
 distributed crawls with the same five methods.
 """
 
@@ -25,6 +25,11 @@ class Original:
     outlet: str
     cluster: str
     signature: Signature | None = None
+
+
+class StoreConflict(Exception):
+    """``add_original`` refused: another worker filed this URL, this text or a text
+    in the same LSH bands meanwhile.  The deduplicator looks again."""
 
 
 class DedupStore(Protocol):
