@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 _NOT_A_WORKERS_ALERT = ("no page could be fetched", "no feed, sitemap or section page")
 
 
+WORKER_CONCURRENT_REQUESTS = 4  # per outlet and worker: 2 per site, an outlet's site or two
+
+
 def redis_settings(url: str, *, until_empty: bool = False, idle_timeout: float | None = None,
                    worker: str | None = None, prefix: str | None = None) -> dict[str, Any]:
     """Settings that make a crawl share its frontier and state through Redis."""
@@ -50,6 +53,10 @@ def redis_settings(url: str, *, until_empty: bool = False, idle_timeout: float |
         "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter_pattern,
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "REDIS_UNTIL_EMPTY": until_empty,
+        # Scrapy pulls from the scheduler as many requests as it may have in the downloader
+        # (waiting for their slot's delay included): a worker takes from the shared queue
+        # only what it can fetch soon, and leaves the rest to the others.
+        "CONCURRENT_REQUESTS": WORKER_CONCURRENT_REQUESTS,
     }
     if idle_timeout is not None:
         settings["REDIS_IDLE_TIMEOUT"] = idle_timeout

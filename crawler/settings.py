@@ -55,6 +55,9 @@ INCREMENTAL_STATE = ""  # default: DATA_DIR/state/fetched.sqlite3
 
 # -- WARC capture: every response, next to the downloader -------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's own, but every request that waited for robots.txt obeys it (spiders/robots.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.robots.SharedRobotsTxtMiddleware": 100,
     "archive.recorder.WarcRecorder": 990,
     "spiders.politeness.SharedPolitenessMiddleware": 980,  # distributed crawls only
     "spiders.frontier.FrontierDownloaderMiddleware": 50,  # distributed crawls only

@@ -61,7 +61,7 @@ class _Finisher:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
         if not crawler.settings.get("REDIS_URL"):
-            raise NotConfigured("REDIS_URL is not set: not a distributed crawl")
+            raise NotConfigured  # not a distributed crawl: silently off
         from archive.redisdb import from_settings
 
         assert crawler.stats is not None
@@ -161,7 +161,7 @@ class WorkerExtension:
     def from_crawler(cls, crawler: Crawler) -> WorkerExtension:
         s = crawler.settings
         if not s.get("REDIS_URL"):
-            raise NotConfigured("REDIS_URL is not set: not a distributed crawl")
+            raise NotConfigured  # not a distributed crawl: silently off
         from archive.redisdb import from_settings, worker_id
 
         assert crawler.stats is not None

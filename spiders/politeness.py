@@ -42,11 +42,11 @@ class SharedPolitenessMiddleware:
     def from_crawler(cls, crawler: Crawler) -> SharedPolitenessMiddleware:
         s = crawler.settings
         if not s.get("REDIS_URL"):
-            raise NotConfigured("REDIS_URL is not set: not a distributed crawl")
+            raise NotConfigured  # not a distributed crawl: silently off
         if not s.getbool("REDIS_POLITENESS", True):
             raise NotConfigured("REDIS_POLITENESS is off")
         if s.getfloat("DOWNLOAD_DELAY") <= 0:
-            raise NotConfigured("DOWNLOAD_DELAY is 0: nothing to share")
+            raise NotConfigured  # no delay to share
         from archive.redisdb import from_settings, worker_id
 
         assert crawler.stats is not None
