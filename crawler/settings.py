@@ -59,7 +59,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.robots.SharedRobotsTxtMiddleware": 100,
     "archive.recorder.WarcRecorder": 990,
-    "spiders.politeness.SharedPolitenessMiddleware": 980,  # distributed crawls only
+    "spiders.politeness.SharedPolitenessMiddleware": 985,  # distributed crawls only
     "spiders.frontier.FrontierDownloaderMiddleware": 50,  # distributed crawls only
 }
 CRAWL_ID = ""
