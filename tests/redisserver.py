@@ -1,7 +1,8 @@
 """Debian's redis-server on a free port of 127.0.0.1, for tests and benchmarks.
 
-Started with an append-only file (``appendfsync always``) in its own folder, as
-the README asks of a production Redis, so that a restart keeps the frontier.
+Started with an append-only file in its own folder, as the README asks of a
+production Redis, so that a restart keeps the frontier (``appendfsync always``
+unless asked otherwise).
 Waited for by its "Ready to accept connections" line, never by sleeping.
 """
 
@@ -26,6 +27,7 @@ def free_port() -> int:
 class RedisServer:
     folder: Path
     port: int
+    fsync: str = "always"  # the tests: nothing lost to a restart; "everysec" is faster
     process: subprocess.Popen[str] | None = None
 
     @property
@@ -37,7 +39,7 @@ class RedisServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+             "--appendonly", "yes", "--appendfsync", self.fsync, "--save", "",
              "--protected-mode", "yes", "--loglevel", "notice"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert self.process.stdout is not None
@@ -62,12 +64,12 @@ class RedisServer:
         self.start()
 
 
-def start_redis(folder: Path, attempts: int = 5) -> RedisServer:
+def start_redis(folder: Path, attempts: int = 5, fsync: str = "always") -> RedisServer:
     """A server on a port found free (tried again should another process take it first)."""
     last: Exception | None = None
     for _ in range(attempts):
         try:
-            return RedisServer(folder, free_port()).start()
+            return RedisServer(folder, free_port(), fsync).start()
         except RuntimeError as exc:
             last = exc
     raise RuntimeError(f"no redis-server could start: {last}")
