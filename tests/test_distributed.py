@@ -40,14 +40,14 @@ class Worker:
     """A ``syria-archive worker`` process; its log read as it comes (no pipe fills up)."""
 
     def __init__(self, mirror: Mirror, redis: RedisServer, data: Path, *args: str,
-                 idle: float = 2) -> None:
+                 idle: float = 2, env: dict[str, str] | None = None) -> None:
         self.data = data
         self.lines: list[str] = []
         self.seen = threading.Condition()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "crawler.cli", "worker", "--redis", redis.url,
              "--data", str(data), "--until-empty", "--idle-timeout", str(idle), *FAST, *QUICK,
-             *args], cwd=ROOT, env=mirror.env(), stdout=subprocess.PIPE,
+             *args], cwd=ROOT, env=env or mirror.env(), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -209,6 +209,42 @@ def test_shared_politeness_spaces_requests_to_one_outlet_across_workers(
     waited = [json.loads(p.read_text())["outlets"]["sohr-en"]
               for w in workers for p in (w.data / "reports").glob("*.json")]
     assert sum(r["pages_fetched"] for r in waited) >= 10
+
+
+def test_workers_fold_their_catalogs_into_the_one_on_s3(
+        mirror: Mirror, redis_server: RedisServer, tmp_path: Path) -> None:
+    import boto3
+
+    from crawler.demo import start_local_s3
+
+    s3, s3_env = start_local_s3()
+    try:
+        env = {**mirror.env(), **s3_env, "no_proxy": "127.0.0.1,localhost",
+               "NO_PROXY": "127.0.0.1,localhost"}
+        enqueue(mirror, redis_server, "aawsat-en", "alaraby")
+        first = Worker(mirror, redis_server, tmp_path / "a", "aawsat-en", env=env)
+        assert first.finish() == 0, first.log[-3000:]
+        # The second starts without the catalog on S3 (no restore): only the fold brings
+        # the first one's articles into the catalog it uploads.
+        second = Worker(mirror, redis_server, tmp_path / "b", "alaraby",
+                        "-s", "S3_RESTORE_STATE=False", env=env)
+        assert second.finish() == 0, second.log[-3000:]
+        client = boto3.session.Session(
+            aws_access_key_id="demo", aws_secret_access_key="demo",
+            region_name="us-east-1").client("s3", endpoint_url=s3_env["AWS_ENDPOINT_URL"])
+        catalog = tmp_path / "catalog.sqlite3"
+        client.download_file("syria-archive-demo", "archive/catalog/catalog.sqlite3",
+                             str(catalog))
+        with sqlite3.connect(catalog) as db:
+            on_s3 = {r[0]: r[1] for r in db.execute("SELECT url, outlet FROM articles")}
+        expected = catalog_urls(tmp_path / "a") | (catalog_urls(tmp_path / "b"))
+        assert set(on_s3) == expected
+        assert set(on_s3.values()) == {"aawsat-en", "alaraby"}
+        manifests = client.list_objects_v2(Bucket="syria-archive-demo",
+                                           Prefix="archive/manifests/")["Contents"]
+        assert len(manifests) == 2  # one run per worker, named apart
+    finally:
+        s3.stop()  # type: ignore[attr-defined]
 
 
 # -- faults ---------------------------------------------------------------------------
