@@ -21,7 +21,8 @@ requests of that outlet, stayed empty for ``REDIS_IDLE_TIMEOUT`` seconds.
 Settings read: ``REDIS_URL``, ``REDIS_PREFIX``, ``REDIS_WORKER_ID``,
 ``REDIS_HEARTBEAT_INTERVAL`` (5 s), ``REDIS_HEARTBEAT_TTL`` (30 s),
 ``REDIS_UNTIL_EMPTY``, ``REDIS_IDLE_TIMEOUT`` (30 s).
-Stats: ``frontier/finished``, ``frontier/requeued``, ``frontier/left_over``.
+Stats: ``frontier/finished``, ``frontier/requeued``, ``frontier/orphans``,
+``frontier/left_over``.
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ class WorkerExtension:
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
         self.outlet = ""
         self.empty_since: float | None = None
+        self.requeued: set[bytes] = set()
         self.loop: task.LoopingCall | None = None
 
     @classmethod
@@ -233,7 +235,30 @@ class WorkerExtension:
                 total += int(self.server.hlen(key))
         return total
 
+    def orphans(self) -> int:
+        """Requests left in this worker's in-flight hash while it is idle (so none is in
+        progress): a pop whose reply Redis lost in a restart, or a request whose end went
+        unnoticed.  They go back into the queue, each once; a second time it is dropped."""
+        left = self.server.hgetall(self.inflight)
+        if not left:
+            return 0
+        pipe = self.server.pipeline(transaction=True)
+        for tag, value in left.items():
+            if tag not in self.requeued:
+                score, _, data = value.partition(b"|")
+                pipe.zadd(self.keys.queue(self.outlet), {data: float(score)})
+                self.requeued.add(tag)
+            else:
+                logger.warning("A request of %s came back to this idle worker twice; dropped "
+                               "from the frontier", self.outlet)
+            pipe.hdel(self.inflight, tag)
+        pipe.execute()
+        self.stats.inc_value("frontier/orphans", len(left))
+        return len(left)
+
     def spider_idle(self) -> None:
+        if self.orphans():
+            raise DontCloseSpider
         if not self.until_empty:
             raise DontCloseSpider
         if self.pending():

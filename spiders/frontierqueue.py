@@ -6,7 +6,10 @@ script, into the worker's in-flight hash (``PREFIX:OUTLET:requests:inflight:WORK
 field = SHA-1 of the encoded request, value = "score|request"), and the request
 carries ``meta["frontier"]`` = (that hash, that field).  The entry goes when the
 request is finished (:mod:`spiders.frontier`) or when a successor (a redirect,
-a retry) is back in the queue.  If the worker dies, its heartbeat expires and
+a retry) is back in the queue.  Every step is one script or transaction, so
+that a command Redis ran but whose reply a restart lost can be sent again
+(redis-py retries it) without losing a request: marking a request seen and
+queueing it are one step.  If the worker dies, its heartbeat expires and
 another worker puts the whole hash back into the queue (:data:`REQUEUE`).
 
 Used as ``SCHEDULER_QUEUE_CLASS`` with :class:`FrontierScheduler` (``SCHEDULER``).
@@ -34,6 +37,15 @@ redis.call('ZREM', KEYS[1], item[1])
 local id = redis.sha1hex(item[1])
 redis.call('HSET', KEYS[2], id, item[2] .. '|' .. item[1])
 return {item[1], id}
+"""
+
+#: The dupefilter's SADD and the queue's ZADD together (and the predecessor's in-flight
+#: entry gone): 1 when queued, 0 when seen before.
+PUSH_UNSEEN = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+return 1
 """
 
 #: Put every request of an in-flight hash back into its queue; forget the hash.
@@ -66,6 +78,7 @@ class FrontierQueue(PriorityQueue):
         self.worker = settings.get("REDIS_WORKER_ID") or worker_id()
         self.inflight = f"{key}:inflight:{self.worker}"
         self._pop = server.register_script(POP)
+        self._push_unseen = server.register_script(PUSH_UNSEEN)
         # Listed, so that any worker can find it when this one's heartbeat stops.
         server.sadd(self.keys("inflight"), self.inflight)
 
@@ -79,6 +92,16 @@ class FrontierQueue(PriorityQueue):
             # for it in the queue now.
             pipe.hdel(tag[0], tag[1])
         pipe.execute()
+
+    def push_unseen(self, request: Request, dupefilter: str, fingerprint: str) -> bool:
+        """Mark the request seen and queue it, in one script: a call that Redis ran but
+        whose reply a restart lost is retried, finds it seen, and it is in the queue."""
+        tag = request.meta.get("frontier")
+        held = tag[0] if tag and tag[0] == self.inflight else ""
+        return bool(self._push_unseen(
+            keys=[dupefilter, self.key, held or self.inflight],
+            args=[fingerprint, -request.priority, self._encode_request(request),
+                  tag[1] if tag and held else ""]))
 
     def pop(self, timeout: int = 0) -> Request | None:
         found = self._pop(keys=[self.key, self.inflight])
@@ -107,12 +130,14 @@ class FrontierScheduler(Scheduler):
             logger.info("Shared frontier of %s: %d request(s) waiting", spider.name, waiting)
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        if request.dont_filter:
+            self.queue.push(request)
+        elif not self.queue.push_unseen(request, self.df.key,
+                                        self.df.request_fingerprint(request)):
             self.df.log(request, self.spider)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
 
     def next_request(self) -> Request | None:

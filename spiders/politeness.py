@@ -78,6 +78,8 @@ class SharedPolitenessMiddleware:
         token = f"{self.worker}:{id(request)}"
         waited = 0.0
         while not self.server.set(key, token, nx=True, px=self.hold_ms):
+            if self.server.get(key) == token.encode():
+                break  # ours: a SET that Redis ran but whose reply a restart lost
             # Another request to this host is under way, or ended less than the delay ago.
             pause = min(max(int(self.server.pttl(key)), 1) / 1000, self.poll)
             waited += pause

@@ -127,6 +127,24 @@ def wait_for_requests(mirror: Mirror, before: int, count: int, timeout: float = 
         time.sleep(0.05)  # polling the mirror's log for progress, not waiting a fixed time
 
 
+def wait_for_in_flight(redis: RedisServer, pid: int, count: int, timeout: float = 120) -> None:
+    """Until the worker of this pid holds ``count`` requests taken from the queue."""
+    from archive.redisdb import connect
+
+    server = connect(redis.url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            held = sum(int(server.hlen(k)) for k in server.smembers("syria-archive:inflight")
+                       if k.decode().endswith(f"-{pid}"))
+            if held >= count:
+                return
+            assert time.monotonic() < deadline, "the worker never held requests"
+            time.sleep(0.01)  # polling Redis for the moment to strike
+    finally:
+        server.close()
+
+
 # -- two workers, one crawl -----------------------------------------------------------
 
 def test_two_workers_fetch_every_page_once_and_agree_with_one_process(
@@ -259,7 +277,8 @@ def test_a_worker_killed_mid_crawl_loses_nothing(
     slow = ("-s", "DOWNLOAD_DELAY=0.15")
     doomed = Worker(mirror, redis_server, tmp_path / "doomed", *slow)
     survivor = Worker(mirror, redis_server, tmp_path / "survivor", *slow)
-    wait_for_requests(mirror, before, 40)
+    wait_for_requests(mirror, before, 15)
+    wait_for_in_flight(redis_server, doomed.proc.pid, 2)
     doomed.proc.send_signal(signal.SIGKILL)
     assert doomed.finish() == -signal.SIGKILL
     assert survivor.finish() == 0, survivor.log[-3000:]
