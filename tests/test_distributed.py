@@ -275,12 +275,13 @@ def test_a_worker_killed_mid_crawl_loses_nothing(
     before = len(mirror.requested())
     enqueue(mirror, redis_server)
     slow = ("-s", "DOWNLOAD_DELAY=0.15")
+    # Killed while it holds requests taken from the queue, before they are done.
     doomed = Worker(mirror, redis_server, tmp_path / "doomed", *slow)
-    survivor = Worker(mirror, redis_server, tmp_path / "survivor", *slow)
     wait_for_requests(mirror, before, 15)
     wait_for_in_flight(redis_server, doomed.proc.pid, 2)
     doomed.proc.send_signal(signal.SIGKILL)
     assert doomed.finish() == -signal.SIGKILL
+    survivor = Worker(mirror, redis_server, tmp_path / "survivor", *slow)
     assert survivor.finish() == 0, survivor.log[-3000:]
     # What the dead worker held went back into the queue when its heartbeat stopped.
     assert "stopped beating" in survivor.log, survivor.log[-3000:]
