@@ -63,6 +63,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         overrides[name] = value
     if args.url and len(args.outlets) != 1:
         raise UsageError("--url needs exactly one OUTLET, the one the URLs belong to")
+    if args.s3:  # shown by --help: the run's S3 archive, over SYRIA_ARCHIVE_S3
+        overrides["S3_URI"] = args.s3
     redis_url = _redis_url(args, required=False)
     if redis_url:
         from crawler.distributed import WorkerRun
@@ -583,9 +585,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from crawler.distributed import WorkerRun
     from crawler.run import RunLocked
 
+    overrides = _overrides(args.set)
+    if args.s3:
+        overrides["S3_URI"] = args.s3
     run = WorkerRun(_data_dir(args), _redis_url(args), args.outlets,
                     until_empty=args.until_empty, idle_timeout=args.idle_timeout,
-                    overrides=_overrides(args.set))
+                    overrides=overrides)
     try:
         report = run.execute()
     except RunLocked as exc:
@@ -638,7 +643,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def _add_distributed_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "enqueue", parents=[common], help="seed the shared frontier of a distributed crawl",
+        "enqueue", help="seed the shared frontier of a distributed crawl",
         description="Put the feeds, sitemaps and section pages of the named outlets (all "
                     "when none is named) into the frontier in Redis, for `syria-archive "
                     "worker`s to crawl. A backfill reaches back through sitemap indexes "
@@ -671,7 +676,7 @@ def _add_distributed_commands(sub: Any, common: argparse.ArgumentParser) -> None
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser(
-        "status", parents=[common], help="the shared frontier and its workers",
+        "status", help="the shared frontier and its workers",
         description="Show the queue length per outlet, requests in flight, workers seen "
                     "with their last heartbeat and their pages, items and errors.")
     p.add_argument("--json", action="store_true", help="one JSON object")
@@ -679,12 +684,14 @@ def _add_distributed_commands(sub: Any, common: argparse.ArgumentParser) -> None
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser(
-        "merge", parents=[common], help="merge workers' data directories into one archive",
+        "merge", help="merge workers' data directories into one archive",
         description="Copy the finished WARCs (with CDXJ), articles and reports of each "
                     "SOURCE data directory into DATA and fold their catalogs into DATA's, "
                     "so that search, get, record and serve see one archive. Files are never "
                     "overwritten; merging again changes nothing.")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="a worker's data directory")
+    p.add_argument("--data", metavar="DIR",
+                   help="the merged archive (env SYRIA_ARCHIVE_DATA, default ./data)")
     p.set_defaults(func=cmd_merge)
 
 

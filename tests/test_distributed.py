@@ -239,12 +239,14 @@ def test_workers_fold_their_catalogs_into_the_one_on_s3(
     try:
         env = {**mirror.env(), **s3_env, "no_proxy": "127.0.0.1,localhost",
                "NO_PROXY": "127.0.0.1,localhost"}
+        uri = env.pop("SYRIA_ARCHIVE_S3")  # given as --s3 to the second worker
         enqueue(mirror, redis_server, "aawsat-en", "alaraby")
-        first = Worker(mirror, redis_server, tmp_path / "a", "aawsat-en", env=env)
+        first = Worker(mirror, redis_server, tmp_path / "a", "aawsat-en",
+                       env={**env, "SYRIA_ARCHIVE_S3": uri})
         assert first.finish() == 0, first.log[-3000:]
         # The second starts without the catalog on S3 (no restore): only the fold brings
         # the first one's articles into the catalog it uploads.
-        second = Worker(mirror, redis_server, tmp_path / "b", "alaraby",
+        second = Worker(mirror, redis_server, tmp_path / "b", "alaraby", "--s3", uri,
                         "-s", "S3_RESTORE_STATE=False", env=env)
         assert second.finish() == 0, second.log[-3000:]
         client = boto3.session.Session(
@@ -329,7 +331,8 @@ def test_help_names_every_option(command: str) -> None:
     proc = run_cli(command, "--help")
     assert proc.returncode == 0
     for option in {"enqueue": ["--redis", "--since", "--max-pages", "--json"],
-                   "worker": ["--redis", "--until-empty", "--idle-timeout", "--set"],
+                   "worker": ["--redis", "--until-empty", "--idle-timeout", "--set", "--data",
+                              "--s3"],
                    "status": ["--redis", "--json"], "merge": ["SOURCE", "--data"]}[command]:
         assert option in proc.stdout, option
     assert "--redis" in run_cli("crawl", "--help").stdout
@@ -377,6 +380,8 @@ def test_enqueue_since_and_max_pages_reach_the_workers(
     assert row["discovery"].get("section/pages", 0) == 1
     state = json.loads(run_cli("status", "--redis", redis_server.url, "--json").stdout)
     assert state["outlets"]["sohr-en"]["since"].startswith("2026-11-20")
+    table = run_cli("status", "--redis", redis_server.url)
+    assert table.returncode == 0 and "sohr-en" in table.stdout and "last heartbeat" in table.stdout
     # A second worker in a data directory that a worker holds is refused.
     import fcntl
     with (tmp_path / "w" / "state" / "crawl.lock").open("a") as held:
