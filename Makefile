@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test crawl bench bench-dedup bench-extract bench-web lint clean-venv
+.PHONY: install system-deps demo test soak crawl bench bench-dedup bench-extract bench-web \
+	labels lint clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,11 @@ demo: $(STAMP)
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
+# Kill-anywhere at length: 100 crawls killed at seeded random moments, each run again
+# and checked; prints trials, records checked, records lost (make test runs 10).
+soak: $(STAMP) system-deps
+	$(BIN)/python tests/soak.py --trials $(or $(TRIALS),100) --json bench/results/soak.json
+
 # The real crawl, for a machine with internet: all outlets, polite settings.
 crawl: $(STAMP)
 	$(BIN)/syria-archive crawl $(if $(SINCE),--since $(SINCE))
@@ -53,7 +59,8 @@ bench: $(STAMP) system-deps
 bench-dedup: $(STAMP)
 	$(BIN)/python tests/bench/bench_dedup.py --sizes 100000,1000000
 
-# Extraction accuracy beside plain trafilatura, on ../shared/data/extraction and our own pages.
+# Extraction accuracy on ../shared/data/extraction beside trafilatura (plain and precision
+# mode) and readability-lxml; our own pages printed apart, as a regression check.
 bench-extract: $(STAMP)
 	$(BIN)/python tests/bench/bench_extract.py
 
@@ -61,9 +68,13 @@ bench-extract: $(STAMP)
 bench-web: $(STAMP)
 	$(BIN)/python tests/bench/bench_web.py --articles 100000
 
+# The mirror crawl's articles against the saved pages' hand labels, per field.
+labels: $(STAMP)
+	$(BIN)/python tests/mirror_labels.py
+
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff mypy
-	$(BIN)/ruff check crawler spiders pipelines archive tests
+	$(BIN)/ruff check crawler spiders pipelines archive tests tools
 	$(BIN)/mypy crawler spiders pipelines archive
 	$(BIN)/lint-imports
 

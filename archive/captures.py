@@ -75,11 +75,14 @@ def read_captures(warcs: list[Path]) -> Iterator[Capture]:
         path, offset = payloads[digest]
         with path.open("rb") as f:
             f.seek(offset)
-            original = next(iter(ArchiveIterator(f)))
+            records = ArchiveIterator(f)
+            original = next(iter(records))
+            body = original.content_stream().read()
+            # The place of the record that holds the payload: readable by range, whole.
             yield Capture(
                 url=url, date=headers.get_header("WARC-Date") or "",
                 status=_http_status(original),
                 content_type=original.http_headers.get_header("Content-Type") or "",
-                file=path.name, offset=offset, length=0,
-                record_id=headers.get_header("WARC-Record-ID") or "",
-                body=original.content_stream().read())
+                file=path.name, offset=offset, length=records.get_record_length(),
+                record_id=original.rec_headers.get_header("WARC-Record-ID") or "",
+                body=body)

@@ -3,14 +3,16 @@
 One SQLite file (``DATA/state/catalog.sqlite3``) maps an article to its WARC
 record (file, offset, length, record id) and keeps what researchers filter by
 (outlet, language, title, published, URL, canonical URL) and the dedup verdict
-(``duplicate_of``, ``cluster_id``, ``similarity``).  An FTS5 index holds the
+(``duplicate_of``, ``cluster_id``, ``similarity``) with the translation link
+(``translation_of``).  An FTS5 index holds the
 title and text in their matching form (:func:`archive.text.fold`),
 plus Arabic words without the clitics written in front of them, so that a
 search for "دمشق" finds "وبدمشق" and one for "حلب" does not find "حلبة".
 
 Settings read: ``CATALOG_ENABLED``, ``CATALOG_PATH`` (default
-``DATA_DIR/state/catalog.sqlite3``), ``CRAWL_ID``.  Stats: ``catalog/added``,
-``catalog/updated``, ``catalog/no_warc``.
+``DATA_DIR/state/catalog.sqlite3``), ``CRAWL_ID``, ``CATALOG_REFRESH`` (re-extraction:
+update extracted fields only, keep each article's capture and dedup verdict).
+Stats: ``catalog/added``, ``catalog/updated``, ``catalog/no_warc``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from archive.statedb import open_state_db
+from archive.statedb import close_off_reactor, open_state_db
 from archive.text import arabic_stems, fold, words
 
 SCHEMA = """
@@ -48,7 +50,8 @@ CREATE TABLE IF NOT EXISTS articles (
     duplicate_of TEXT,
     cluster_id TEXT,
     similarity REAL,
-    run_id TEXT
+    run_id TEXT,
+    translation_of TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_outlet_published ON articles (outlet, published);
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
@@ -59,7 +62,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
 """
 COLUMNS = ("url", "canonical_url", "outlet", "language", "title", "published", "fetched_at",
            "word_count", "warc_file", "warc_offset", "warc_length", "record_id", "revisit_of",
-           "dedup", "duplicate_of", "cluster_id", "similarity", "run_id")
+           "dedup", "duplicate_of", "cluster_id", "similarity", "run_id", "translation_of")
 
 
 def fts_query(query_words: list[str]) -> str:
@@ -93,7 +96,15 @@ class Catalog:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         else:
             self.db = open_state_db(path, SCHEMA, autocommit=False)
+            self._upgrade()
         self.db.row_factory = sqlite3.Row
+
+    def _upgrade(self) -> None:
+        """A catalog written before translation links gets their column (empty)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        if "translation_of" not in have:
+            self.db.execute("ALTER TABLE articles ADD COLUMN translation_of TEXT")
+            self.db.commit()
 
     @classmethod
     def for_data(cls, data_dir: Path, readonly: bool = False) -> Catalog:
@@ -127,6 +138,26 @@ class Catalog:
                             "VALUES (?, ?, ?, ?)",
                             (rowid, title, text, arabic_stems(title + " " + text)))
         return old is None
+
+    def refresh(self, article: dict[str, Any], run_id: str | None = None) -> bool:
+        """Re-extraction: update what extraction decides (title, date, text and its
+        index) of an article already catalogued, keeping the capture it points to, its
+        dedup verdict and the run that stored it; add it when it is new.  True when new."""
+        old = self.db.execute("SELECT id FROM articles WHERE url = ?",
+                              (article.get("url"),)).fetchone()
+        if old is None:
+            return self.add(article, run_id)
+        fields = ("canonical_url", "language", "title", "published", "word_count")
+        title = fold(article.get("title") or "")
+        text = fold(article.get("text") or " ".join(article.get("body") or []))
+        with self.db:
+            self.db.execute(f"UPDATE articles SET {', '.join(c + ' = ?' for c in fields)} "
+                            "WHERE id = ?", [article.get(c) for c in fields] + [old["id"]])
+            self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", (old["id"],))
+            self.db.execute("INSERT INTO articles_fts (rowid, title, text, stems) "
+                            "VALUES (?, ?, ?, ?)",
+                            (old["id"], title, text, arabic_stems(title + " " + text)))
+        return False
 
     def search(self, words: list[str] | None = None, outlet: str | None = None,
                language: str | None = None, since: str | None = None,
@@ -197,10 +228,11 @@ class Catalog:
 
 class CatalogPipeline:
     def __init__(self, catalog_path: Path, stats: StatsCollector,
-                 run_id: str | None = None) -> None:
+                 run_id: str | None = None, refresh: bool = False) -> None:
         self.catalog_path = catalog_path
         self.stats = stats
         self.run_id = run_id
+        self.refresh = refresh
         self.catalog: Catalog | None = None
 
     @classmethod
@@ -212,21 +244,21 @@ class CatalogPipeline:
         data = Path(settings.get("DATA_DIR", "data"))
         path = Path(settings.get("CATALOG_PATH") or data / "state" / "catalog.sqlite3")
         run_id = (settings.get("CRAWL_ID") or "").removeprefix("syria-archive-") or None
-        return cls(path, crawler.stats, run_id)
+        return cls(path, crawler.stats, run_id, settings.getbool("CATALOG_REFRESH", False))
 
     def open_spider(self) -> None:
         self.catalog = Catalog(self.catalog_path)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self.catalog is not None:
-            self.catalog.close()
-            self.catalog = None
+            catalog, self.catalog = self.catalog, None
+            await close_off_reactor(catalog.close)
 
     def process_item(self, item: Any) -> Any:
         assert self.catalog is not None
         article = ItemAdapter(item).asdict()
         if not article.get("warc"):
             self.stats.inc_value("catalog/no_warc")
-        new = self.catalog.add(article, self.run_id)
+        new = (self.catalog.refresh if self.refresh else self.catalog.add)(article, self.run_id)
         self.stats.inc_value("catalog/added" if new else "catalog/updated")
         return item

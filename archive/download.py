@@ -31,6 +31,7 @@ from archive.s3 import (
     cdxj_key,
     key_date,
     safe_target,
+    safe_warc_name,
     warc_key,
 )
 
@@ -41,7 +42,8 @@ KINDS = {"warc": "warc/", "cdxj": "cdxj/", "articles": "articles/", "catalog": "
 EXPORT_FIELDS = ("url", "canonical_url", "outlet", "language", "title", "subtitle", "authors",
                  "published", "modified", "section", "tags", "text", "word_count",
                  "fetched_at", "status", "dedup", "duplicate_of", "cluster_id", "similarity",
-                 "is_duplicate", "warc_file", "warc_offset", "warc_length", "warc_record_id")
+                 "translation_of", "is_duplicate", "warc_file", "warc_offset", "warc_length",
+                 "warc_record_id")
 
 
 @dataclass
@@ -129,6 +131,8 @@ class Archive:
     def local_path(self, key: str) -> Path:
         if key.startswith("manifests/"):
             run = key.removeprefix("manifests/").removesuffix(".json")
+            if "/" in run or run in ("", ".", ".."):
+                raise ValueError(f"refusing key {key!r}: not a run manifest")
             return self.data_dir / "state" / "runs" / run / "manifest.json"
         if key == CATALOG_KEY:
             return self.data_dir / "state" / "catalog.sqlite3"
@@ -136,7 +140,10 @@ class Archive:
         return self.data_dir / "warc" / name
 
     def read_range(self, warc_file: str, offset: int, length: int) -> bytes:
-        local = self.data_dir / "warc" / warc_file
+        try:
+            local = self.data_dir / "warc" / safe_warc_name(warc_file)
+        except ValueError as exc:
+            raise LookupError(str(exc)) from None
         if local.is_file():
             with local.open("rb") as fh:
                 fh.seek(offset)
@@ -188,7 +195,8 @@ class Archive:
         # The metadata record is written after the item leaves the pipelines, so its
         # place is in the file's CDXJ index, not in the catalog.
         assert hit.warc_file is not None
-        local = self.data_dir / "warc" / (hit.warc_file.removesuffix(".warc.gz") + ".cdxj")
+        name = safe_warc_name(hit.warc_file)
+        local = self.data_dir / "warc" / (name.removesuffix(".warc.gz") + ".cdxj")
         try:
             text = local.read_text(encoding="utf-8") if local.is_file() else (
                 self.store.get_bytes(cdxj_key(hit.warc_file)).decode("utf-8")

@@ -35,16 +35,18 @@ import scrapy
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.url import strip_url
 from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.threads import deferToThread
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.utils import Digester
 
 from archive.digests import DigestStore, RedisDigestStore, SqliteDigestStore
+from archive.statedb import close_off_reactor
 from archive.writer import Location, RotatingWarcWriter, index_cdxj, repair_orphans
 
 logger = logging.getLogger(__name__)
@@ -77,11 +79,20 @@ def _header_lines(headers: Any, rename: dict[bytes, bytes] | None = None,
     return b"".join(line + b"\r\n" for line in lines)
 
 
+def archived_url(url: str) -> str:
+    """The URL as archived: credentials (``user:password@``) never reach a WARC."""
+    if "@" not in url:
+        return url
+    return strip_url(url, strip_credentials=True, strip_default_port=False,
+                     strip_fragment=False)
+
+
 def raw_request(request: Request) -> bytes:
     parts = urlsplit(request.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     head = f"{request.method} {target} HTTP/1.1\r\n".encode("latin-1")
-    host = b"Host: " + (parts.netloc.encode("idna") if parts.netloc else b"") + b"\r\n"
+    hostport = parts.netloc.rpartition("@")[2]  # without user:password@
+    host = b"Host: " + (hostport.encode("idna") if hostport else b"") + b"\r\n"
     return head + host + _header_lines(request.headers, drop=SECRET_HEADERS) + b"\r\n" \
         + (request.body or b"")
 
@@ -100,7 +111,8 @@ class WarcRecorder:
     """Builds the records of each exchange and hands them to the rotating writer."""
 
     def __init__(self, writer: RotatingWarcWriter, digests: DigestStore | None,
-                 stats: StatsCollector) -> None:
+                 stats: StatsCollector, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
         self.writer = writer
         self.digests = digests
         self.stats = stats
@@ -147,7 +159,7 @@ class WarcRecorder:
         elif settings.getbool("WARC_REVISITS", True):
             digests = SqliteDigestStore(
                 Path(settings.get("WARC_DIGESTS") or data / "state" / "digests.sqlite3"))
-        recorder = cls(writer, digests, crawler.stats)
+        recorder = cls(writer, digests, crawler.stats, crawler)
         writer.on_finished = recorder.index_later
         crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
@@ -158,7 +170,15 @@ class WarcRecorder:
     def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags:
             return response
-        place, revisit_of = self.capture(request, response)
+        if self.stats.get_value("warc/write_failed"):
+            # The disk is full: nothing more is written, nothing unarchived is read.
+            raise IgnoreRequest("not archived: WARC writing failed earlier")
+        try:
+            place, revisit_of = self.capture(request, response)
+        except OSError as exc:
+            self.write_failed(exc)
+            # Not archived, so not to be read either: the page is fetched again next run.
+            raise IgnoreRequest(f"not archived: {exc}") from None
         request.meta["warc"] = {**place.as_dict(), "revisit_of": revisit_of}
         return response
 
@@ -166,11 +186,14 @@ class WarcRecorder:
         """Write the exchange; return the response (or revisit) record's place and,
         for a revisit, the URL of the capture it refers to."""
         date = self.builder.curr_warc_date()
-        url = response.url
+        url = archived_url(response.url)
         body = response.body
         head = raw_response_head(response)
         digest = payload_digest(body)
         warc_headers = {"WARC-Date": date}
+        if "dataloss" in response.flags:
+            # The connection ended before the body did: archived as received, and said so.
+            warc_headers["WARC-Truncated"] = "disconnect"
         if response.ip_address is not None and not request.meta.get("proxy"):
             # Through a proxy the peer is the proxy, not the outlet: left out.
             warc_headers["WARC-IP-Address"] = str(response.ip_address)
@@ -199,6 +222,24 @@ class WarcRecorder:
         self.stats.inc_value("warc/bytes", place.length + req_place.length)
         return place, earlier[0] if earlier is not None else None
 
+    def write_failed(self, exc: OSError) -> None:
+        """A full disk or a file size limit: stop the crawl, say which file, lose nothing
+        already written (the file is cut back to its last whole record)."""
+        path = exc.filename or self.writer.current
+        try:
+            self.writer.abandon()
+        except OSError as again:
+            logger.error("WARC %s could not be cut back (%s): the next run repairs it",
+                         path, again)
+        if not self.stats.get_value("warc/write_failed"):
+            logger.error("Cannot write WARC %s: %s; stopping the crawl (the file is cut back "
+                         "to its last complete record)", path, exc.strerror or exc)
+            self.stats.set_value("warc/error", f"{path}: {exc.strerror or exc}")
+            if self.crawler is not None and self.crawler.engine is not None:
+                deferred_from_coro(
+                    self.crawler.engine.close_spider_async(reason="warc_write_failed"))
+        self.stats.inc_value("warc/write_failed")
+
     # -- signals -------------------------------------------------------------
 
     def item_scraped(self, item: Any, response: Response) -> None:
@@ -206,7 +247,10 @@ class WarcRecorder:
         adapter = ItemAdapter(item)
         warc = adapter.get("warc") or {}
         refers_to = warc.get("record_id")
-        if not refers_to or warc.get("revisit_of") == adapter.get("url"):
+        if self.stats.get_value("warc/write_failed"):
+            return
+        if not refers_to or (adapter.get("previous_version")
+                             and warc.get("revisit_of") == adapter.get("url")):
             # The same page, unchanged: the article record written with the original stands.
             return
         payload = json.dumps(adapter.asdict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -214,7 +258,11 @@ class WarcRecorder:
             adapter.get("url") or response.url, "metadata", payload=BytesIO(payload),
             length=len(payload), warc_content_type="application/json",
             warc_headers_dict={"WARC-Refers-To": refers_to})
-        place, = self.writer.write(record)
+        try:
+            place, = self.writer.write(record)
+        except OSError as exc:
+            self.write_failed(exc)
+            return
         self.stats.inc_value("warc/records/metadata")
         self.stats.inc_value("warc/bytes", place.length)
 
@@ -227,10 +275,19 @@ class WarcRecorder:
         self._indexing.append(d)
 
     async def spider_closed(self) -> None:
-        self.writer.close()
+        try:
+            # fsync and rename in a thread: many spiders close at once in one process.
+            final = await maybe_deferred_to_future(deferToThread(self.writer.finish))
+        except OSError as exc:  # no room to finish it: the next run repairs it
+            self.write_failed(exc)
+        else:
+            if final is not None:
+                self.index_later(final)
         # The run is over only when every file is indexed (uploads take the CDXJ too).
         await maybe_deferred_to_future(DeferredList(self._indexing))
         self.stats.set_value("warc/files", len(self.writer.closed_files))
         self.stats.set_value("warc/finished", datetime.now(UTC).isoformat(timespec="seconds"))
-        if isinstance(self.digests, SqliteDigestStore | RedisDigestStore):
+        if isinstance(self.digests, SqliteDigestStore):
+            await close_off_reactor(self.digests.close)
+        elif isinstance(self.digests, RedisDigestStore):
             self.digests.close()

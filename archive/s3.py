@@ -42,7 +42,7 @@ MiB = 1024 * 1024
 CATALOG_KEY = "catalog/catalog.sqlite3"
 WARC_PREFIX = "syria-archive"
 _WARC_NAME = re.compile(
-    r"^(?P<prefix>.+)-(?P<stamp>\d{17})-(?P<serial>\d{5})-(?P<host>[^-]+)-(?P<pid>\d+)"
+    r"^(?P<prefix>[^/\\\x00]+)-(?P<stamp>\d{17})-(?P<serial>\d{5})-(?P<host>[^-/\\]+)-(?P<pid>\d+)"
     r"\.warc\.gz$")
 # A worker of a distributed crawl adds its host and pid: 20261125T020000Z-host-4242.
 _RUN_ID = re.compile(r"^(\d{4})(\d{2})(\d{2})T\d{6}Z(?:-[\w.]+-\d+)?$")
@@ -343,6 +343,16 @@ class S3Store:
         return str(self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.config.bucket, "Key": self.full_key(key)},
             ExpiresIn=expires))
+
+
+def safe_warc_name(name: str | None) -> str:
+    """A WARC file name as a catalog gives it, refused unless it is one plain file name
+    (a hostile catalog must not choose which local file is read or written)."""
+    if not name or name in (".", "..") or any(c in name for c in "/\\\x00") \
+            or not name.endswith(".warc.gz"):
+        raise ValueError(f"refusing WARC file name {name!r} from the catalog: "
+                         "not a plain *.warc.gz file name")
+    return name
 
 
 def safe_target(root: Path, key: str) -> Path:

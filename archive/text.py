@@ -10,7 +10,8 @@
   never stored; :func:`words` and :func:`match_key` cut it into words.
 * **Arabic clitics**: the letters Arabic writes in front of a word
   (conjunctions wa-/fa-, prepositions bi-/ka-/li-, the article al-), as regular
-  expression parts for matching (:data:`CLITICS`, :data:`ARTICLE`) and removed
+  expression parts for matching (:data:`CLITICS`, :data:`ARTICLE`, :data:`PROCLITICS`)
+  and removed
   from a word by :func:`strip_clitics`.
 * **Digits**: :func:`ascii_digits` turns Arabic-Indic and Persian digits and the
   Arabic decimal and thousands separators into ASCII.
@@ -50,6 +51,9 @@ _ARABIC_WORD = re.compile(r"[\u0621-\u064a]+")
 CLITICS = r"(?:[وف]?[بكل]?(?:ال|ل)?)"
 #: The article with what may stand before it ("والـ", "بالـ", "للـ").
 ARTICLE = r"(?:[وف]?[بك]?(?:ال|لل))"
+#: Conjunction and preposition without the article ("وبـ", "لـ"): for names that never
+#: take the article (حمص is Homs, الحمص chickpeas).
+PROCLITICS = r"(?:[وف]?[بكل]?)"
 _STRIP_CLITICS = re.compile(r"^(?:[وف]?[بكل]?(?:ال|ل)|[وف][بكل]?|[بكل])")
 
 

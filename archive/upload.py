@@ -40,7 +40,6 @@ from scrapy.exceptions import NotConfigured
 
 from archive.outbox import Entry, Outbox
 from archive.s3 import (
-    CATALOG_KEY,
     WARC_PREFIX,
     S3Config,
     S3Store,
@@ -48,14 +47,15 @@ from archive.s3 import (
     cdxj_key,
     manifest_key,
     sha256_file,
-    state_key,
     warc_key,
 )
+from archive.snapshots import MARKER, snapshot_key
+from archive.writer import index_cdxj
 
 logger = logging.getLogger(__name__)
 
 # State files that are not snapshots of crawl state.
-_NOT_STATE = ("outbox.sqlite3", "catalog.sqlite3", "crawl.lock")
+_NOT_STATE = ("outbox.sqlite3", "crawl.lock", MARKER)
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -224,6 +224,16 @@ def queue_warcs(outbox: Outbox, data_dir: Path, run_id: str | None = None,
             logger.warning("Not queued for upload (unknown name): %s", warc)
             continue
         cdxj = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj")
+        if not cdxj.is_file():
+            # Its indexing failed or was cut short by a crash: a WARC goes to S3 with its
+            # index or not at all (it waits on disk for the next upload).
+            try:
+                index_cdxj(warc)
+                logger.warning("WARC %s had no CDXJ index: indexed again before upload", warc)
+            except Exception as exc:
+                logger.error("WARC %s has no CDXJ index and indexing it failed (%s): "
+                             "kept back from upload", warc, exc)
+                continue
         if cdxj.is_file() and outbox.put(cdxj, cdxj_key(warc.name, warc_prefix), "cdxj",
                                          run_id, delete_after):
             keys.append(cdxj_key(warc.name, warc_prefix))
@@ -248,11 +258,12 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
 
 
 def queue_run(outbox: Outbox, data_dir: Path, run_id: str,
-              warc_prefix: str = WARC_PREFIX, delete_uploaded: bool = False) -> Path:
+              warc_prefix: str = WARC_PREFIX, delete_uploaded: bool = False,
+              snapshots: bool = True) -> Path:
     """Put everything a run leaves into the outbox: its finished WARCs and CDXJ, the
     articles it exported (one ``RUN.jsonl.gz``), snapshots of the catalog and of the
-    crawl state, and last a manifest with the size and SHA-256 of every file.
-    Returns the manifest's path."""
+    crawl state (unless ``snapshots`` is off: a run recovered after a crash), and last
+    a manifest with the size and SHA-256 of every file.  Returns the manifest's path."""
     staged = data_dir / "state" / "runs" / run_id
     staged.mkdir(parents=True, exist_ok=True)
     queue_warcs(outbox, data_dir, run_id, warc_prefix, delete_uploaded)
@@ -268,12 +279,8 @@ def queue_run(outbox: Outbox, data_dir: Path, run_id: str,
         outbox.put(articles, articles_key(run_id), "articles", run_id, delete_after=True)
 
     state = data_dir / "state"
-    catalog = state / "catalog.sqlite3"
-    if catalog.is_file():
-        snapshot_sqlite(catalog, staged / "catalog.sqlite3")
-        outbox.put(staged / "catalog.sqlite3", CATALOG_KEY, "catalog", run_id,
-                   delete_after=True)
-    for path in sorted(state.iterdir()):
+    # Each run's snapshot under keys of its own (archive.snapshots): never over another's.
+    for path in sorted(state.iterdir()) if snapshots else []:
         if not path.is_file() or path.name in _NOT_STATE \
                 or path.name.endswith(("-wal", "-shm", "-journal", ".part", ".tmp")):
             continue
@@ -283,7 +290,7 @@ def queue_run(outbox: Outbox, data_dir: Path, run_id: str,
         else:
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
-        outbox.put(copy, state_key(path.name), "state", run_id, delete_after=True)
+        outbox.put(copy, snapshot_key(run_id, path.name), "state", run_id, delete_after=True)
 
     files: list[dict[str, Any]] = []
     for entry in outbox.entries(run_id=run_id):
@@ -309,31 +316,6 @@ def queue_run(outbox: Outbox, data_dir: Path, run_id: str,
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     outbox.put(path, manifest_key(run_id), "manifest", run_id)
     return path
-
-
-def restore_state(store: S3Store, data_dir: Path) -> list[str]:
-    """On a fresh machine: fetch the catalog and the crawl-state snapshots that are
-    missing locally, so the run resumes where the last one stopped."""
-    state = data_dir / "state"
-    wanted = {obj["key"]: obj for obj in store.list("state/")}
-    if store.head(CATALOG_KEY) is not None:
-        wanted[CATALOG_KEY] = {"key": CATALOG_KEY}
-    restored = []
-    for key in sorted(wanted):
-        name = key.rsplit("/", 1)[1]
-        if not name or name in ("outbox.sqlite3", "crawl.lock"):
-            continue
-        target = state / name
-        if target.exists():
-            continue
-        state.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(name + ".part")
-        store.client.download_file(store.config.bucket, store.full_key(key), str(partial))
-        partial.replace(target)
-        restored.append(key)
-    if restored:
-        logger.info("Restored from S3: %s", ", ".join(restored))
-    return restored
 
 
 # -- during the crawl ---------------------------------------------------------------

@@ -71,8 +71,12 @@ def index_cdxj(warc: Path) -> Path:
 
     target = warc.with_name(warc.name.removesuffix(WARC_SUFFIX) + ".cdxj")
     partial = target.with_name(target.name + OPEN_SUFFIX)
-    with partial.open("w", encoding="utf-8") as out:
-        CDXJIndexer(out, [str(warc)], sort=True).process_all()
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            CDXJIndexer(out, [str(warc)], sort=True).process_all()
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half index left behind (a full disk)
+        raise
     partial.replace(target)
     return target
 
@@ -186,6 +190,28 @@ class RotatingWarcWriter:
         _fsync_dir(final.parent)
         self._stream, self._path = None, None
         self.closed_files.append(final)
+        return final
+
+
+    def abandon(self) -> Path | None:
+        """After a failed write (a full disk): cut the file back to its last complete
+        record and finish it without an index (uploads index it before sending)."""
+        if self._stream is None or self._path is None:
+            return None
+        try:
+            self._stream.close()
+        except OSError:
+            pass  # the part of a record still buffered: cut below anyway
+        with self._path.open("r+b") as fh:
+            fh.truncate(self._size)
+            os.fsync(fh.fileno())
+        final = self._final(self._path)
+        self._path.replace(final)
+        self._stream, self._path = None, None
+        if self._size:
+            self.closed_files.append(final)
+        else:
+            final.unlink()
         return final
 
 

@@ -23,6 +23,13 @@ class UsageError(Exception):
     """Bad arguments or configuration: exit code 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument told in one line (the command, then what is wrong)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
 def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data or os.environ.get("SYRIA_ARCHIVE_DATA") or "data")
 
@@ -53,7 +60,7 @@ def _extra_registry() -> list[str]:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.run import CrawlRun, RunLocked
+    from crawler.run import CrawlRun, RunFailed, RunLocked
 
     overrides = {}
     for item in args.set or []:
@@ -63,8 +70,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         overrides[name] = value
     if args.url and len(args.outlets) != 1:
         raise UsageError("--url needs exactly one OUTLET, the one the URLs belong to")
-    if args.s3:  # shown by --help: the run's S3 archive, over SYRIA_ARCHIVE_S3
+    if args.max_pages is not None and args.max_pages < 1:
+        raise UsageError(f"--max-pages must be 1 or more, not {args.max_pages}")
+    if args.s3:
+        _s3_uri(args.s3)
         overrides["S3_URI"] = args.s3
+    if args.fresh_state:
+        overrides["S3_FRESH_STATE"] = "True"
     redis_url = _redis_url(args, required=False)
     if redis_url:
         from crawler.distributed import WorkerRun
@@ -80,7 +92,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except RunLocked as exc:
         print(f"syria-archive crawl: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except ValueError as exc:  # unknown outlet, bad date, bad registry
+    except RunFailed as exc:
+        print(f"syria-archive crawl: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a full disk, a data directory that cannot be written
+        print(f"syria-archive crawl: {exc.filename or run.data_dir}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as exc:  # unknown outlet, bad date, bad registry, bad setting
         raise UsageError(str(exc)) from None
     print(run.summary(report))
     return int(report["exit_code"])
@@ -130,6 +149,16 @@ def cmd_wacz(args: argparse.Namespace) -> int:
 
 # -- S3 and research commands (archive.upload, archive.download) ---------------------
 
+def _s3_uri(uri: str) -> None:
+    """Refuse a malformed --s3 before anything starts."""
+    from archive.s3 import S3Config
+
+    try:
+        S3Config.from_uri(uri)
+    except ValueError as exc:
+        raise UsageError(f"--s3: {exc}") from None
+
+
 def _s3_store(args: argparse.Namespace, required: bool = False) -> Any:
     from scrapy.utils.project import get_project_settings
 
@@ -165,6 +194,7 @@ def _date(value: str | None, option: str) -> str | None:
 
 def cmd_upload(args: argparse.Namespace) -> int:
     from archive.outbox import Outbox
+    from archive.snapshots import publish_state
     from archive.upload import Uploader, queue_warcs
 
     store = _s3_store(args, required=True)
@@ -182,6 +212,10 @@ def cmd_upload(args: argparse.Namespace) -> int:
         requeued = uploader.verify() if args.verify else []
         result = uploader.flush()
         pending = outbox.counts().get("pending", 0)
+        if result.unreachable is None:
+            published = publish_state(store, outbox, data)
+            if published.get("diverged"):
+                print(f"syria-archive upload: {published['diverged']}", file=sys.stderr)
     print(f"{store.config.uri}: {result.uploaded} file(s) uploaded ({result.bytes} bytes, "
           f"{result.as_dict()['mb_per_s'] or 0} MB/s), {result.already_there} already there, "
           f"{result.redone} redone, {len(requeued)} found wrong by --verify, "
@@ -367,6 +401,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_presign(args: argparse.Namespace) -> int:
     from archive.s3 import warc_key
 
+    if not 1 <= args.expires <= 7 * 24 * 3600:
+        raise UsageError(f"--expires must be 1 to 604800 seconds (7 days), not {args.expires}")
     store = _s3_store(args, required=True)
     keys = []
     for arg in args.targets:
@@ -412,7 +448,7 @@ def _add_research_commands(sub: Any, common: argparse.ArgumentParser) -> None:
                         "queue again any that S3 lost or holds wrong")
     p.set_defaults(func=cmd_upload)
 
-    dates = argparse.ArgumentParser(add_help=False)
+    dates = Parser(add_help=False)
     dates.add_argument("--outlet", help="only this outlet (see `outlets`)")
     dates.add_argument("--since", metavar="DATE", help="from this date on (YYYY-MM-DD)")
     dates.add_argument("--until", metavar="DATE", help="up to this date (YYYY-MM-DD)")
@@ -698,7 +734,12 @@ def _add_distributed_commands(sub: Any, common: argparse.ArgumentParser) -> None
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extract.article import article_from_page
     from crawler.extract.page import ExtractionError
+    from crawler.registry import Registry
 
+    registry = Registry.load(_extra_registry())
+    if args.outlet and args.outlet not in registry:
+        raise UsageError(f"--outlet: unknown outlet {args.outlet!r} "
+                         f"(known: {', '.join(registry.ids())})")
     status = EXIT_OK
     for name in args.pages:
         path = Path(name)
@@ -707,7 +748,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         url = args.url or path.resolve().as_uri()
         try:
             article = article_from_page(path.read_bytes(), url, outlet=args.outlet,
-                                        content_type=args.content_type)
+                                        content_type=args.content_type, registry=registry)
         except ExtractionError as exc:
             print(f"syria-archive extract: {name}: {exc.reason}: {exc}", file=sys.stderr)
             status = EXIT_FAILED
@@ -718,15 +759,22 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_reextract(args: argparse.Namespace) -> int:
     from crawler.reextract import reextract
+    from crawler.run import RunLocked
 
     data = _data_dir(args)
     warcs = [Path(w) for w in args.warcs] or None
     if warcs is None and not sorted((data / "warc").glob("*.warc.gz")):
         raise UsageError(f"no finished WARC files in {data / 'warc'}")
+    missing = [str(w) for w in warcs or [] if not w.is_file()]
+    if missing:
+        raise UsageError(f"--warc: no such file: {', '.join(missing)}")
     try:
-        result = reextract(data, warcs, args.outlets or None)
+        result = reextract(data, warcs, args.outlets or None, update_catalog=args.catalog)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
+    except RunLocked as exc:
+        print(f"syria-archive reextract: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     for outlet_id, row in sorted(result["outlets"].items()):
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(row["dropped"].items())) or "none"
         print(f"{outlet_id}: {row['captures']} archived page(s), {row['articles']} article(s), "
@@ -734,20 +782,172 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- dedup over a file of articles (crawler.dedupfile) -------------------------------
+
+def _dedup_settings(pairs: list[str] | None) -> Any:
+    from scrapy.utils.project import get_project_settings
+
+    from crawler import settings as project
+
+    settings = get_project_settings()
+    for item in pairs or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("DEDUP_") or not hasattr(project, name):
+            known = ", ".join(k for k in dir(project) if k.startswith("DEDUP_"))
+            raise UsageError(f"-s/--set takes a dedup setting NAME=VALUE ({known}), "
+                             f"not {item!r}")
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def cmd_dedup(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from archive.datasets import DatasetError, iter_articles
+    from crawler.dedupfile import FileDedup, brief
+    from crawler.registry import Registry
+    from pipelines.dedup import DedupRules
+
+    try:
+        rules = DedupRules.from_settings(_dedup_settings(args.set))
+    except ValueError as exc:  # a -s value that is not a number
+        raise UsageError(f"-s/--set: {exc}") from None
+    if args.threshold is not None:
+        if not 0 < args.threshold <= 1:
+            raise UsageError(f"--threshold must be above 0 and at most 1, not {args.threshold}")
+        # One threshold: Jaccard never says more than containment does (it is never higher).
+        rules = replace(rules, containment=args.threshold,
+                        threshold=max(args.threshold, rules.threshold))
+    groups = {o.id: o.group or o.id for o in Registry.load(_extra_registry())}
+    with tempfile.TemporaryDirectory(prefix="syria-archive-dedup-in-") as tmp:
+        path = Path(args.file)
+        if args.file == "-":  # read twice (checked whole first): keep a copy
+            path = Path(tmp) / f"stdin.{args.format or 'jsonl'}"
+            with path.open("wb") as copy:
+                shutil.copyfileobj(sys.stdin.buffer, copy)
+        try:
+            total = sum(1 for _ in iter_articles(path, args.format))
+        except DatasetError as exc:
+            raise UsageError(str(exc)) from None
+        output = Path(args.output) if args.output else None
+        partial = output.with_name(output.name + ".part") if output else None
+        out = partial.open("w", encoding="utf-8") if partial else sys.stdout
+        job = FileDedup(rules, groups)
+        try:
+            for article in job.run(path, args.format, progress=not args.no_progress,
+                                   total=total):
+                if args.originals and article["duplicate_of"]:
+                    continue
+                out.write(json.dumps(brief(article) if args.verdicts else article,
+                                     ensure_ascii=False, default=str) + "\n")
+        except BaseException:
+            if partial:
+                out.close()
+                partial.unlink(missing_ok=True)
+            raise
+        if partial and output:
+            out.close()
+            partial.replace(output)
+    print(f"syria-archive dedup: {job.summary()}"
+          + (f" -> {output}" if output else ""), file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_dedup_command(sub: Any) -> None:
+    from archive.datasets import FORMATS
+
+    p = sub.add_parser(
+        "dedup", help="run the dedup rules over a file of articles",
+        description="Run the dedup rules of a crawl over a file of articles (what `export` "
+                    "writes, or any JSON Lines, CSV or Parquet file with url, outlet, "
+                    "language, title, text or body, published), without touching the "
+                    "archive's state, and print each article as one JSON line with its "
+                    "verdict: dedup (new, url, exact, near), duplicate_of (the canonical URL "
+                    "of the first such article in the file), similarity, cluster_id and "
+                    "translation_of (the same story in the outlet group's other language). "
+                    "A summary goes to stderr. Exit code 2 for a bad file, naming its line.")
+    p.add_argument("file", metavar="FILE",
+                   help="the articles (.jsonl, .jsonl.gz, .csv, .parquet; - for standard "
+                        "input, JSON Lines unless --format says otherwise)")
+    p.add_argument("--threshold", type=float, metavar="X",
+                   help="near-duplicate threshold: the share of the shorter text found in "
+                        "the other (default DEDUP_CONTAINMENT, 0.65); the similarity "
+                        "printed is this share")
+    p.add_argument("--format", choices=FORMATS, help="the file's format (default: its name)")
+    p.add_argument("--verdicts", action="store_true",
+                   help="print only the URL, outlet, language, title, date and verdict")
+    p.add_argument("--originals", action="store_true",
+                   help="leave duplicates out: a deduplicated dataset")
+    p.add_argument("-o", "--output", metavar="FILE.jsonl",
+                   help="write to FILE (whole or not at all) instead of standard output")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
+                   help="another DEDUP_* setting, e.g. DEDUP_FACTS_CONFLICT=0.4 (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=cmd_dedup)
+
+
+# -- check: what works of each outlet's setup (crawler.check) ----------------------------
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from crawler.check import check_outlets, render
+
+    overrides = {}
+    for item in args.set or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-s/--set takes NAME=VALUE, not {item!r}")
+        overrides[name] = value
+    try:
+        checks = check_outlets(args.outlets, overrides)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        for c in checks:
+            print(_json.dumps(c.as_dict(), ensure_ascii=False))
+    else:
+        print(render(checks))
+    return EXIT_OK if all(c.healthy for c in checks) else EXIT_ALERTS
+
+
+def _add_check_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "check", help="check each outlet's feeds, sitemaps, sections and one article",
+        description="Fetch each outlet's discovery sources and one listed article through "
+                    "the crawler (robots.txt obeyed, the project's settings, http_proxy/"
+                    "https_proxy, so it works on the offline mirror as on the real sites) "
+                    "and print per outlet what works: robots.txt, each feed and sitemap "
+                    "parsed with its article links, each section page with the links it "
+                    "lists, and the article extracted with title, date and body. Nothing is "
+                    "archived. Exit codes: 0 every outlet healthy, 3 an outlet's setup is "
+                    "broken, 2 bad usage. Run it after adding or fixing an outlet.")
+    p.add_argument("outlets", nargs="*", metavar="OUTLET", help="outlet ids (default: all)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per outlet: healthy, and each finding")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
+                   help="override a Scrapy setting, e.g. DOWNLOAD_DELAY=0 (repeatable)")
+    p.set_defaults(func=cmd_check)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", metavar="DIR",
-                        help="data directory (env SYRIA_ARCHIVE_DATA, default ./data)")
+    # Commands that never touch S3 take --data only: every option shown must work.
+    local = Parser(add_help=False)
+    local.add_argument("--data", metavar="DIR",
+                       help="data directory (env SYRIA_ARCHIVE_DATA, default ./data)")
+    common = Parser(add_help=False, parents=[local])
     common.add_argument("--s3", metavar="s3://BUCKET/PREFIX",
                         help="the S3 archive (env SYRIA_ARCHIVE_S3); endpoint and credentials "
                              "from the standard AWS variables (AWS_ENDPOINT_URL, AWS_PROFILE...)")
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="syria-archive",
         description="Crawl Middle East news outlets for coverage of Syria and archive it.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("outlets", parents=[common], help="list the outlet registry",
+    p = sub.add_parser("outlets", help="list the outlet registry",
                        description="List the outlets of the registry: id, name, language, "
                                    "whether the outlet is all about Syria, discovery sources.")
     p.add_argument("--json", action="store_true", help="one JSON object per outlet")
@@ -770,6 +970,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "discovery (repeatable)")
     p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
                    help="override a Scrapy setting (repeatable)")
+    p.add_argument("--fresh-state", action="store_true",
+                   help="with S3: go on when the crawl state cannot be restored from S3 "
+                        "(this run's state snapshot then never replaces a newer one there)")
     _add_redis_option(p)
     p.set_defaults(func=cmd_crawl)
 
@@ -789,7 +992,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mirror)
 
     p = sub.add_parser(
-        "wacz", parents=[common], help="package WARCs as a WACZ for ReplayWeb.page",
+        "wacz", parents=[local], help="package WARCs as a WACZ for ReplayWeb.page",
         description="Package WARC files (default: every finished WARC in DATA/warc) into one "
                     "WACZ with a page per archived article (title and full text, from the "
                     "WARCs' metadata records), then validate it. Open the result in "
@@ -807,8 +1010,11 @@ def build_parser() -> argparse.ArgumentParser:
         "extract", help="extract articles from saved pages, one JSON line each",
         description="Extract the article of each saved page (HTML, or gzip-compressed .html.gz) "
                     "and print it as one JSON object per line, extracted and cleaned exactly "
-                    "as a crawl stores it. A page that gives no article is reported on stderr "
-                    "with its reason (exit code 1).")
+                    "as a crawl stores it, with the relevance pipeline's verdict as "
+                    "\"relevance\": {\"about_syria\", \"mentions\", \"terms\", \"rule\"} and "
+                    "the date's precision and source (published_precision, published_source). "
+                    "A page that gives no article is reported on stderr with its reason "
+                    "(exit code 1).")
     p.add_argument("pages", nargs="+", metavar="PAGE", help="saved pages (.html or .html.gz)")
     p.add_argument("--url", help="the page's URL (default: its file: URL); with --outlet "
                                  "unset, the outlet is the registry's outlet of this URL")
@@ -817,14 +1023,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser(
-        "reextract", parents=[common], help="re-run extraction over the archived WARCs",
+        "reextract", parents=[local], help="re-run extraction over the archived WARCs",
         description="Read the archived article responses in DATA/warc/*.warc.gz (or the WARC "
                     "files named), extract them again and run the item pipelines, without "
-                    "the network; writes DATA/items/OUTLET-reextract-TIMESTAMP.jsonl.")
+                    "the network; writes DATA/items/OUTLET-reextract-TIMESTAMP.jsonl and "
+                    "nothing else unless --catalog is given. Exit 75 when --catalog is "
+                    "given while a crawl holds the data directory.")
     p.add_argument("outlets", nargs="*", metavar="OUTLET", help="only these outlets")
     p.add_argument("--warc", dest="warcs", action="append", default=[], metavar="FILE",
                    help="a WARC file to read (repeatable; default: all in DATA/warc)")
+    p.add_argument("--catalog", action="store_true",
+                   help="also update the catalog's titles, dates and word index from the "
+                        "new extraction (each article keeps its capture and dedup verdict); "
+                        "takes the crawl lock")
     p.set_defaults(func=cmd_reextract)
+    _add_dedup_command(sub)
+    _add_check_command(sub)
     return parser
 
 

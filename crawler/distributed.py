@@ -196,31 +196,51 @@ class WorkerRun(CrawlRun):
             report["exit_code"] = 0
         return report
 
+    def restore_state(self, settings: Any) -> Any:
+        result = super().restore_state(settings)
+        if result is not None and result.diverged:
+            # The crawl's state lives in Redis; S3's state pointer only carries the catalog,
+            # which upload() merges.  Another worker moving it is the normal case.
+            logger.info("S3 state moved on by another worker: %s", result.diverged)
+            result.diverged = None
+        return result
+
     def upload(self, settings: Any) -> dict[str, Any]:
-        """With S3: fold the catalog already on S3 into ours under a Redis lock, then
-        upload; the lock is held until our catalog is on S3, so no worker's rows are
-        lost to another's upload."""
+        """With S3: under a Redis lock, fold the catalog on S3 (every worker's articles so
+        far) into ours, upload the run, and put the merged catalog where researchers read
+        it (``catalog/catalog.sqlite3``), so that no worker's rows are lost to another's."""
         from archive.s3 import CATALOG_KEY, S3Config, S3Store
 
         config = S3Config.from_settings(settings)
         if config is None:
             return super().upload(settings)
         from archive.merge import merge_catalog
+        from archive.upload import snapshot_sqlite
 
         server = _connect(self.redis_url)
         lock = server.lock(self._keys()("lock", "s3-catalog"), timeout=1800,
                            blocking_timeout=3600)
-        with lock:
+        catalog = self.data_dir / "state" / "catalog.sqlite3"
+        with lock, tempfile.TemporaryDirectory(dir=self.data_dir / "state") as tmp:
             store = S3Store(config)
             if store.head(CATALOG_KEY) is not None:
-                with tempfile.TemporaryDirectory(dir=self.data_dir / "state") as tmp:
-                    theirs = Path(tmp) / "catalog.sqlite3"
-                    store.client.download_file(config.bucket, store.full_key(CATALOG_KEY),
-                                               str(theirs))
-                    added, _ = merge_catalog(theirs, self.data_dir / "state" / "catalog.sqlite3")
-                    logger.info("Catalog on S3 folded into this worker's: %d article(s) of "
-                                "other workers", added)
+                theirs = Path(tmp) / "theirs.sqlite3"
+                store.client.download_file(config.bucket, store.full_key(CATALOG_KEY),
+                                           str(theirs))
+                added, _ = merge_catalog(theirs, catalog)
+                logger.info("Catalog on S3 folded into this worker's: %d article(s) of "
+                            "other workers", added)
             section = super().upload(settings)
+            if section.pop("diverged", None):
+                # Another worker published S3's state pointer first: expected here.
+                section["state"] = "pointer kept by another worker; catalog merged"
+            if catalog.is_file():
+                merged = Path(tmp) / "merged.sqlite3"
+                snapshot_sqlite(catalog, merged)
+                store.client.upload_file(str(merged), config.bucket,
+                                         store.full_key(CATALOG_KEY),
+                                         ExtraArgs={"ChecksumAlgorithm": "SHA256"})
+                section["catalog"] = "merged"
         server.close()
         return section
 

@@ -2,8 +2,9 @@
 
 Fields are filled through :class:`ArticleLoader`: input processors bring each
 value to its stored form (NFC, single spaces, no invisible marks), output
-processors pick one value or keep a de-duplicated list, and dates become
-timezone-aware ISO 8601 strings (:mod:`crawler.extract.dates`).
+processors pick one value or keep a de-duplicated list, and dates become ISO 8601
+strings no more precise than their source (:mod:`crawler.extract.dates`): a time with
+its offset (the outlet's time zone when the page names none), or a day, month or year.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class Article(scrapy.Item):
     subtitle = scrapy.Field()
     authors = scrapy.Field()
     published = scrapy.Field()
+    # "year", "month", "day" or "time": a date is never more precise than its source
+    published_precision = scrapy.Field()
+    # where the date came from: "jsonld", "meta", "text", "url" or "feed"
+    published_source = scrapy.Field()
     modified = scrapy.Field()
     section = scrapy.Field()
     tags = scrapy.Field()
@@ -43,11 +48,15 @@ class Article(scrapy.Item):
     discovery = scrapy.Field()
     warc = scrapy.Field()
     previous_version = scrapy.Field()
-    # dedup verdict (pipelines.dedup): "new", "url", "exact" or "near"
+    # dedup verdict (pipelines.dedup): "new", "url", "exact", "near" or "new_version"
     dedup = scrapy.Field()
     duplicate_of = scrapy.Field()
     similarity = scrapy.Field()
     cluster_id = scrapy.Field()
+    # the same story in the outlet group's other language (pipelines.dedup), not a duplicate
+    translation_of = scrapy.Field()
+    # the relevance verdict (pipelines.relevance): about_syria, mentions, terms, rule
+    relevance = scrapy.Field()
 
 
 def clean_text(value: Any) -> str | None:
@@ -87,3 +96,4 @@ class ArticleLoader(ItemLoader):
     warc_in = Identity()
     previous_version_in = Identity()
     similarity_in = Identity()
+    relevance_in = Identity()

@@ -41,6 +41,25 @@ class Source:
 
 
 @dataclass(frozen=True)
+class More:
+    """The JSON endpoint a section page's "show more" button calls for further stories.
+
+    ``url`` holds ``{offset}`` (and/or ``{page}``); ``items`` is the dotted path to the list
+    of stories in the response, ``link``, ``title`` and ``date`` the dotted paths to a
+    story's URL (relative ones are joined to the section's), headline and date.
+    """
+
+    url: str
+    items: str
+    link: str
+    title: str | None = None
+    date: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    offset: int = 0
+    step: int = 10
+
+
+@dataclass(frozen=True)
 class Section:
     """A Syria section or tag page, followed through its pagination."""
 
@@ -48,6 +67,7 @@ class Section:
     next: str = DEFAULT_NEXT
     links: str | None = None
     max_pages: int | None = None
+    more: More | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,8 @@ class Outlet:
     article_pattern: re.Pattern[str]
     exclude_pattern: re.Pattern[str] | None = None
     all_syria: bool = False
+    # Outlets of one media group in several languages (translations are linked, not merged).
+    group: str | None = None
     download_delay: float | None = None
     timezone: str = "UTC"
     feeds: tuple[Source, ...] = ()
@@ -87,10 +109,11 @@ class Outlet:
 
 _TOP_KEYS = {
     "name", "language", "base_url", "allowed_domains", "article_pattern", "exclude_pattern",
-    "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections",
+    "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections", "group",
 }
 _SOURCE_KEYS = {"url", "syria"}
-_SECTION_KEYS = {"url", "next", "links", "max_pages"}
+_SECTION_KEYS = {"url", "next", "links", "max_pages", "more"}
+_MORE_KEYS = {"url", "items", "link", "title", "date", "headers", "offset", "step"}
 
 
 class _Checker:
@@ -175,6 +198,9 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
     if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float)
                               or delay < 0):
         raise check.fail("download_delay", f"must be a number of seconds >= 0, not {delay!r}")
+    group = check.string(data, "group", required=False)
+    if group is not None and not ID_RE.match(group):
+        raise check.fail("group", f"must be 2-41 lowercase letters, digits or '-', not {group!r}")
     timezone = check.string(data, "timezone", required=False) or "UTC"
     try:
         ZoneInfo(timezone)
@@ -215,7 +241,9 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
                                       or not isinstance(max_pages, int) or max_pages < 1):
             raise check.fail(prefix + "max_pages",
                              f"must be a whole number >= 1, not {max_pages!r}")
-        sections.append(Section(url=url, next=nxt, links=links, max_pages=max_pages))
+        sections.append(Section(url=url, next=nxt, links=links, max_pages=max_pages,
+                                more=parse_more(check, item.get("more"), prefix + "more.",
+                                                domains)))
 
     feeds, sitemaps = sources("feeds"), sources("sitemaps")
     if not (feeds or sitemaps or sections):
@@ -223,11 +251,40 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
     return Outlet(
         id=outlet_id, name=name or outlet_id, language=language, base_url=base_url,
         allowed_domains=tuple(domains), article_pattern=article_pattern,
-        exclude_pattern=exclude_pattern, all_syria=check.boolean(data, "all_syria"),
+        exclude_pattern=exclude_pattern, all_syria=check.boolean(data, "all_syria"), group=group,
         download_delay=float(delay) if delay is not None else None, timezone=timezone,
         feeds=feeds, sitemaps=sitemaps, sections=tuple(sections),
         path=Path(path) if path != "<registry>" else None,
     )
+
+
+def parse_more(check: _Checker, data: Any, prefix: str, domains: list[str]) -> More | None:
+    """A section's ``[sections.more]`` table (see :class:`More`), validated."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise check.fail(prefix.rstrip("."), "must be a table ([sections.more])")
+    check.keys(data, _MORE_KEYS, prefix)
+    url = check.url(check.string(data, "url", prefix=prefix) or "", prefix + "url", domains)
+    if "{offset}" not in url and "{page}" not in url:
+        raise check.fail(prefix + "url", "must hold {offset} or {page}, where the next "
+                                         "batch is asked for")
+    numbers = {}
+    for name, low, default in (("offset", 0, 0), ("step", 1, 10)):
+        value = data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise check.fail(prefix + name, f"must be a whole number >= {low}, not {value!r}")
+        numbers[name] = value
+    headers = data.get("headers", {})
+    if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise check.fail(prefix + "headers", "must be a table of header names to strings")
+    return More(url=url, items=check.string(data, "items", prefix=prefix) or "",
+                link=check.string(data, "link", prefix=prefix) or "",
+                title=check.string(data, "title", required=False, prefix=prefix),
+                date=check.string(data, "date", required=False, prefix=prefix),
+                headers=tuple(sorted(headers.items())), offset=numbers["offset"],
+                step=numbers["step"])
 
 
 def load_text(outlet_id: str, text: str, where: str) -> Outlet:

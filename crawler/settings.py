@@ -9,7 +9,6 @@ Every setting can be overridden with ``-s NAME=VALUE``.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from crawler import __version__
 
@@ -39,7 +38,15 @@ RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# A body cut short is archived as received (WARC-Truncated: disconnect) and counted,
+# instead of being thrown away; an article cut short is not extracted.
+DOWNLOAD_FAIL_ON_DATALOSS = False
 COOKIES_ENABLED = False
+# Scrapy's HTTP/1.1 handler, closed without firing a Deferred twice (crawler/handlers.py)
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.HTTPDownloadHandler",
+    "https": "crawler.handlers.HTTPDownloadHandler",
+}
 TELNETCONSOLE_ENABLED = False
 
 # -- data directory -------------------------------------------------------
@@ -58,10 +65,13 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own, but every request that waited for robots.txt obeys it (spiders/robots.py)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.robots.SharedRobotsTxtMiddleware": 100,
+    "spiders.retryafter.RetryAfterMiddleware": 560,  # waits, then RetryMiddleware (550)
     "archive.recorder.WarcRecorder": 990,
     "spiders.politeness.SharedPolitenessMiddleware": 985,  # distributed crawls only
     "spiders.frontier.FrontierDownloaderMiddleware": 50,  # distributed crawls only
 }
+RETRY_AFTER_ENABLED = True
+RETRY_AFTER_MAX = 60.0  # seconds: a longer Retry-After is not waited for in this run
 CRAWL_ID = ""
 WARC_ENABLED = True
 WARC_DIR = ""  # default: DATA_DIR/warc
@@ -75,6 +85,8 @@ WARC_SOFTWARE = f"syria-archive/{__version__}"  # named in each warcinfo record
 
 # -- extraction in worker processes, off the reactor (crawler.extract.pool) --------
 EXTRACT_WORKERS = -1  # -1: one per core beyond the first; 0: in the crawling process
+EXTRACT_TIMEOUT = 60.0  # seconds one page may take in a worker; then it is retried next run
+EXTRACT_RETRIES = 2  # attempts again after a worker died under a page
 
 # -- item pipelines, in order ---------------------------------------------
 ITEM_PIPELINES = {
@@ -86,11 +98,25 @@ ITEM_PIPELINES = {
 }
 RELEVANCE_MIN_BODY_MENTIONS = 2
 DEDUP_ENABLED = True
+# Thresholds chosen on the labelled syndication set (tests/data/syndication.toml): each
+# sits in the middle of the gap between its cases (rounded to 0.05); `make bench-dedup`
+# prints the gaps, and tests/test_syndication.py checks these values.
 DEDUP_THRESHOLD = 0.8  # estimated Jaccard similarity of word 3-shingles
-DEDUP_CONTAINMENT = 0.85  # share of the shorter text found in the other (trimmed copies)
+DEDUP_CONTAINMENT = 0.65  # share of the shorter text found in the other (wire copies)
+DEDUP_FACTS_CONFLICT = 0.25  # at most this share of either text's figures and places missing
+DEDUP_FACTS_MIN = 2.0  # weight of facts below which they are no evidence either way
 DEDUP_MIN_WORDS = 50  # shorter texts are matched exactly only
+DEDUP_TRANSLATIONS = True  # link translations between editions of one outlet group
+DEDUP_TRANSLATION_DAYS = 2  # published at most this many days apart
+DEDUP_TRANSLATION_OVERLAP = 0.75  # share of the smaller side's facts in common
+DEDUP_TRANSLATION_MIN_FACTS = 3.0  # weight of facts in common, at least
 DEDUP_STATE = ""  # default: DATA_DIR/state/dedup.sqlite3
 DEDUP_EXPORT = "all"  # "all": duplicates exported, flagged; "originals": originals only
+
+# -- syria-archive check (spiders.check) --------------------------------------
+CHECK_SITEMAP_CHILDREN = 2  # the newest sitemaps of an index that are followed
+CHECK_ARTICLE_TRIES = 3  # listed articles tried before the article check fails
+CHECK_MIN_WORDS = 50  # an extracted body shorter than this fails
 
 CATALOG_ENABLED = True
 CATALOG_PATH = ""  # default: DATA_DIR/state/catalog.sqlite3
@@ -114,7 +140,8 @@ S3_CONNECT_TIMEOUT = 5.0
 S3_READ_TIMEOUT = 60.0
 S3_UPLOAD_DURING_CRAWL = True  # upload WARCs as they rotate, not only at the end
 S3_DELETE_UPLOADED = False  # delete local WARC/CDXJ once S3 holds them intact
-S3_RESTORE_STATE = True  # fresh machine: fetch catalog and crawl state from S3 first
+S3_RESTORE_STATE = True  # bring the local state up to the snapshot S3's pointer names
+S3_FRESH_STATE = False  # True (--fresh-state): go on when the state cannot be read from S3
 
 # -- distributed crawls: scrapy-redis and shared state (crawler.distributed) -----------
 # REDIS_URL (`--redis`, env SYRIA_ARCHIVE_REDIS) switches them on: crawler.distributed then
@@ -129,8 +156,13 @@ REDIS_IDLE_TIMEOUT = 30.0  # ... for this long
 REDIS_POLITENESS = True  # one DOWNLOAD_DELAY per outlet across all workers
 
 # -- article export: JSON Lines through Scrapy's feed exports ---------------
+# The path is resolved from the crawler's own DATA_DIR (crawler.feeds.uri_params), so
+# `scrapy crawl OUTLET -s DATA_DIR=...` and scrapyd write where they are told to.
+FEED_URI_PARAMS = "crawler.feeds.uri_params"
+FEED_STORAGES = {"": "crawler.feeds.LineFileFeedStorage",
+                 "file": "crawler.feeds.LineFileFeedStorage"}
 FEEDS = {
-    str(Path(DATA_DIR) / "items" / "%(name)s-%(time)s.jsonl"): {
+    "%(data_dir)s/items/%(name)s-%(time)s.jsonl": {
         "format": "jsonlines",
         "encoding": "utf8",
         "store_empty": False,

@@ -1,100 +1,99 @@
 """The deduplication index in Redis, shared by the workers of a distributed crawl.
 
-The same five methods as :class:`pipelines.dedupstore.SqliteDedupStore`, so the
-same :class:`pipelines.dedup.Deduplicator` decides.  Keys (under ``PREFIX:dedup:``):
+The same methods as :class:`pipelines.dedupstore.SqliteDedupStore`, so the same
+:class:`pipelines.dedup.Deduplicator` decides.  Keys (under ``PREFIX:dedup:``):
 
 - ``urls``: hash, canonical-URL key -> original id (duplicates' URLs point at theirs);
 - ``fps``: hash, exact text fingerprint -> original id;
-- ``originals``: hash, id -> canonical, outlet, cluster and MinHash signature;
+- ``originals``: hash, id -> canonical, outlet, cluster, language, facts and MinHash
+  signature;
 - ``next``: the id counter;
-- ``b:N``: the LSH band keys, in 2^19 small hashes (band key -> the ids filed
-  under it, 4 bytes each), small enough for Redis' compact listpack encoding.
+- ``b:N``: the LSH band keys, in 2^19 small hashes (band key -> the ids filed under
+  it, 4 bytes each), small enough for Redis' compact listpack encoding;
+- ``g:GROUP``: sorted set of an outlet group's originals by day, for translations.
 
-Two workers meeting two copies of one story at the same moment must not both
-file an original.  Adding one is a Lua script, atomic in Redis: it refuses
-(:class:`~pipelines.dedupstore.StoreConflict`) when the URL or the fingerprint
-became known, or when any of the new text's LSH bands holds an original added
-after this worker last looked (its ``horizon``, read with the URL lookup that
-starts every check).  The Deduplicator then looks again and finds the copy the
-other worker filed: optimistic concurrency, as Redis' WATCH would give, scoped to
-the keys that matter.
+Filing an original is one Lua script: atomic, and safe to send again when Redis
+ran it but a restart lost its reply (it finds the URL and text filed and
+returns their id).  Two workers meeting two copies of one story at the same
+moment must not both file an original: :class:`RedisTurn` extends the
+pipeline's one-article-at-a-time turn (from verdict to record, see
+:class:`pipelines.dedup.DedupPipeline`) to all workers, with a token in Redis.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any
 
-from pipelines.dedupstore import Original, StoreConflict
+from pipelines.dedupstore import Original
+from pipelines.facts import from_text, to_text
 from pipelines.similarity import Signature
 
 BUCKET_SHIFT = 44  # 63-bit band keys -> 2^19 buckets
 
 ADD_ORIGINAL = """
-local have = redis.call('HGET', KEYS[1], ARGV[1])
-if have then
-  if redis.call('HGET', KEYS[2], ARGV[2]) == have then
-    return tonumber(have)  -- this very article: a call retried after a lost reply
-  end
-  return 0
-end
-if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
-local horizon = tonumber(ARGV[3])
-for i = 5, #KEYS do
-  local ids = redis.call('HGET', KEYS[i], ARGV[i])
-  if ids then
-    for j = 1, #ids, 4 do
-      if struct.unpack('>I4', ids, j) > horizon then return 0 end
-    end
-  end
-end
+local have = redis.call('HGET', KEYS[1], ARGV[1]) or redis.call('HGET', KEYS[2], ARGV[2])
+if have then return tonumber(have) end  -- filed already (a call sent again, or a race)
 local id = redis.call('INCR', KEYS[4])
-redis.call('HSET', KEYS[3], id, ARGV[4])
+redis.call('HSET', KEYS[3], id, ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], id)
 redis.call('HSET', KEYS[2], ARGV[2], id)
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[5], ARGV[4], id) end
 local packed = struct.pack('>I4', id)
-for i = 5, #KEYS do
-  local ids = redis.call('HGET', KEYS[i], ARGV[i])
-  redis.call('HSET', KEYS[i], ARGV[i], (ids or '') .. packed)
+for i = 6, #KEYS do
+  local ids = redis.call('HGET', KEYS[i], ARGV[i - 1]) or ''
+  redis.call('HSET', KEYS[i], ARGV[i - 1], ids .. packed)
 end
 return id
 """
 
 
-def _pack(canonical: str, outlet: str, cluster: str, signature: Signature) -> bytes:
-    head = "\0".join((canonical, outlet, cluster)).encode("utf-8")
+def _pack(canonical: str, outlet: str, cluster: str, language: str | None,
+          facts: frozenset[str] | None, signature: Signature) -> bytes:
+    head = "\0".join((canonical, outlet, cluster, language or "",
+                      "\1" if facts is None else to_text(facts))).encode("utf-8")
     return head + b"\0" + signature.to_bytes()
 
 
 def _unpack(oid: int, data: bytes) -> Original:
-    canonical, outlet, cluster, sig = data.split(b"\0", 3)
+    canonical, outlet, cluster, language, facts, sig = data.split(b"\0", 5)
+    text = facts.decode("utf-8")
     return Original(oid, canonical.decode("utf-8"), outlet.decode("utf-8"),
-                    cluster.decode("utf-8"), Signature.from_bytes(sig))
+                    cluster.decode("utf-8"), Signature.from_bytes(sig),
+                    None if text == "\1" else from_text(text), language.decode("utf-8") or None)
 
 
 class RedisDedupStore:
     def __init__(self, server: Any, prefix: str) -> None:
         self.server = server
         self.prefix = prefix.rstrip(":")
+        self.path = f"redis:{self.prefix}"  # names the pipeline's turn, as a file path does
         self.urls = f"{self.prefix}:dedup:urls"
         self.fps = f"{self.prefix}:dedup:fps"
         self.originals = f"{self.prefix}:dedup:originals"
         self.counter = f"{self.prefix}:dedup:next"
         self._add = server.register_script(ADD_ORIGINAL)
-        self._horizon: int | None = None
 
     def _bucket(self, band: int) -> tuple[str, bytes]:
         return f"{self.prefix}:dedup:b:{band >> BUCKET_SHIFT}", band.to_bytes(8, "big")
+
+    def _group(self, group: str) -> str:
+        return f"{self.prefix}:dedup:g:{group}"
 
     def _get(self, oid: int) -> Original | None:
         data = self.server.hget(self.originals, oid)
         return _unpack(oid, data) if data is not None else None
 
+    def _many(self, ids: list[int]) -> list[Original]:
+        if not ids:
+            return []
+        rows = self.server.hmget(self.originals, ids)
+        return [_unpack(oid, data) for oid, data in zip(ids, rows, strict=True)
+                if data is not None]
+
     def by_url(self, key: str) -> Original | None:
-        pipe = self.server.pipeline(transaction=False)
-        pipe.hget(self.urls, key).get(self.counter)
-        oid, horizon = pipe.execute()
-        self._horizon = int(horizon or 0)
+        oid = self.server.hget(self.urls, key)
         return self._get(int(oid)) if oid is not None else None
 
     def by_fingerprint(self, fingerprint: str) -> Original | None:
@@ -109,27 +108,26 @@ class RedisDedupStore:
         for packed in pipe.execute():
             if packed:
                 ids.update(i for (i,) in struct.iter_unpack(">I", packed))
-        if not ids:
-            return []
-        order = sorted(ids)
-        rows = self.server.hmget(self.originals, order)
-        return [_unpack(oid, data) for oid, data in zip(order, rows, strict=True)
-                if data is not None]
+        return self._many(sorted(ids))
+
+    def translation_candidates(self, group: str, language: str, first_day: int,
+                               last_day: int) -> list[Original]:
+        """Originals of the outlet group in another language, published in the days given."""
+        ids = [int(i) for i in self.server.zrangebyscore(self._group(group), first_day,
+                                                         last_day)]
+        return [o for o in self._many(ids) if o.language != language and o.facts is not None]
 
     def add_original(self, key: str, canonical: str, outlet: str, cluster: str,
-                     fingerprint: str, signature: Signature) -> Original:
-        horizon = self._horizon
-        if horizon is None:
-            horizon = int(self.server.get(self.counter) or 0)
-        self._horizon = None
+                     fingerprint: str, signature: Signature, *,
+                     facts: frozenset[str] | None = None, language: str | None = None,
+                     group: str | None = None, day: int | None = None) -> Original:
         buckets = [self._bucket(band) for band in signature.bands()]
         oid = int(self._add(
-            keys=[self.urls, self.fps, self.originals, self.counter, *(b for b, _ in buckets)],
-            args=[key, fingerprint, horizon, _pack(canonical, outlet, cluster, signature),
-                  *(f for _, f in buckets)]))
-        if oid == 0:
-            raise StoreConflict(f"another worker filed {canonical} or a text like it first")
-        return Original(oid, canonical, outlet, cluster, signature)
+            keys=[self.urls, self.fps, self.originals, self.counter,
+                  self._group(group or outlet), *(b for b, _ in buckets)],
+            args=[key, fingerprint, _pack(canonical, outlet, cluster, language, facts, signature),
+                  "" if day is None or not group else day, *(f for _, f in buckets)]))
+        return Original(oid, canonical, outlet, cluster, signature, facts, language)
 
     def add_alias(self, key: str, original: Original) -> None:
         self.server.hsetnx(self.urls, key, original.id)
@@ -139,3 +137,58 @@ class RedisDedupStore:
 
     def close(self) -> None:
         self.server.close()
+
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisTurn:
+    """The pipeline's turn (a DeferredLock's ``acquire``/``release``) across workers: the
+    process's own lock first, then a token in Redis (``SET NX PX``).  The token expires
+    after ``hold`` seconds, so a worker killed in its turn blocks the others that long at
+    most."""
+
+    def __init__(self, server: Any, key: str, local: Any, hold: float = 10.0,
+                 poll: float = 0.005) -> None:
+        self.server = server
+        self.key = key
+        self.local = local
+        self.hold_ms = int(hold * 1000)
+        self.poll = poll
+        self.token = ""
+        self._release = server.register_script(RELEASE)
+
+    def try_acquire(self) -> bool:
+        """The Redis token alone, without waiting (tests and :meth:`acquire` use it)."""
+        token = f"{os.getpid()}:{id(self)}:{os.urandom(6).hex()}"
+        if self.server.set(self.key, token, nx=True, px=self.hold_ms):
+            self.token = token
+            return True
+        return False
+
+    def release_token(self) -> None:
+        self._release(keys=[self.key], args=[self.token])
+
+    async def _remote(self) -> None:
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        while not self.try_acquire():
+            await maybe_deferred_to_future(deferLater(reactor, self.poll, lambda: None))
+
+    def acquire(self) -> Any:
+        from twisted.internet.defer import Deferred
+
+        d = self.local.acquire()
+        d.addCallback(lambda _: Deferred.fromCoroutine(self._remote()))
+        return d
+
+    def release(self) -> None:
+        try:
+            self.release_token()
+        finally:
+            self.local.release()

@@ -1,24 +1,26 @@
-"""Keeps articles about Syria; drops the rest, counted by reason.
+"""Keeps articles about Syria; drops the rest, each drop counted by the rule that made it.
 
-Is a text about Syria?  English and Arabic terms, matched as whole words on the
-text's matching form (:func:`archive.text.fold`: Arabic diacritics, tatweel,
-alef forms, alef maqsura and taa marbuta folded; never stored).  Arabic terms
-may carry the clitics a word takes in front (wa-, fa-, bi-, li-, ka-, al-) and
-the Syrian adjective its endings, so "وبدمشق" and "السوريين" match, "حلبة" (an
-arena) does not.  The spider uses :func:`mentions` on feed and sitemap titles
-to skip unrelated articles before fetching them.
+Is a text about Syria?  It names Syria, its places, landmarks or actors, as the
+gazetteer (:mod:`pipelines.gazetteer`, ``gazetteer.toml``) lists them in English and
+Arabic, outside the hard negatives ("Aleppo pepper", "Damascus, Maryland", حلب as "to
+milk", بلاد الشام).  An article is kept when its title, subtitle or tags name Syria
+(rule ``headline``), or its body does at least ``RELEVANCE_MIN_BODY_MENTIONS`` times
+(rule ``body``); otherwise it is dropped by rule ``no_mention`` or ``too_few_mentions``.
+The verdict (:class:`Verdict`) is stored on the item as ``relevance``, and
+``syria-archive extract`` prints the same one.  The spider uses :func:`mentions` on feed
+and sitemap titles to skip unrelated articles before fetching them.
 
-Settings read: ``RELEVANCE_MIN_BODY_MENTIONS`` (how often the body must name
-Syria when title, subtitle and tags do not).  Outlets marked ``all_syria`` in
-the registry skip the test.  Stats: ``relevance/kept/<why>``,
-``item_dropped/not_about_syria``.
+Settings read: ``RELEVANCE_MIN_BODY_MENTIONS`` (how often the body must name Syria when
+title, subtitle and tags do not).  Outlets marked ``all_syria`` in the registry keep every
+article (rule ``all_syria``).  Stats: ``relevance/kept/<rule>``,
+``relevance/dropped/<rule>``, ``item_dropped/not_about_syria``.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -26,65 +28,75 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from archive.text import ARTICLE, CLITICS, fold
+from pipelines.gazetteer import gazetteer
 
 logger = logging.getLogger(__name__)
 
-ENGLISH_TERMS = (
-    r"syria", r"syrians?", r"syria's", r"damascus", r"aleppo", r"idlib", r"homs", r"hama",
-    r"latakia", r"tartus", r"deir[ -]?ez[ -]?zor", r"deir al-zor", r"raqqa", r"hasakah?",
-    r"qamishli", r"daraa", r"deraa", r"sweida", r"suwayda", r"suwaida", r"kobani", r"afrin",
-    r"manbij", r"palmyra", r"quneitra", r"golan", r"assad", r"hts",
-    r"hayat tahrir al-sham", r"hay'at tahrir al-sham",
-)
-
-# Written normalised (see archive.text.fold): ة as ه, ى as ي, no hamza on alef.
-# Terms that may stand without the article.
-ARABIC_TERMS = (
-    r"سوري(?:ا|ه|ين|ون|ات|يين|يون)?", r"دمشق", r"حلب", r"ادلب", r"حمص", r"حماه",
-    r"لاذقيه", r"طرطوس", r"درعا", r"منبج", r"عفرين", r"كوباني", r"تدمر", r"قنيطره",
-    r"قسد", r"هييه تحرير الشام", r"دير الزور", r"بشار الاسد",
-)
-# Terms that are names only with the article (رقه alone is "thinness").
-ARABIC_TERMS_WITH_ARTICLE = (
-    r"رقه", r"حسكه", r"سويداء", r"قامشلي", r"جولان",
-)
-
-_WB_BEFORE = r"(?<![\w])"
-_WB_AFTER = r"(?![\w])"
-_EN_RE = re.compile(_WB_BEFORE + "(?:" + "|".join(ENGLISH_TERMS) + ")" + _WB_AFTER)
-_AR_RE = re.compile(
-    _WB_BEFORE + "(?:"
-    + CLITICS + "(?:" + "|".join(ARABIC_TERMS) + ")"
-    + "|" + ARTICLE + "(?:" + "|".join(ARABIC_TERMS_WITH_ARTICLE) + ")"
-    + ")" + _WB_AFTER
-)
+#: The rules a verdict names, kept and dropped.
+KEPT_RULES = ("headline", "body", "all_syria")
+DROPPED_RULES = ("no_mention", "too_few_mentions")
 
 
 def mentions(text: str | None) -> int:
-    """How many times Syria terms occur in ``text`` (both languages)."""
-    if not text:
-        return 0
-    norm = fold(text)
-    return len(_EN_RE.findall(norm)) + len(_AR_RE.findall(norm))
+    """How many times ``text`` names Syria (gazetteer names, both languages)."""
+    return len(gazetteer().find(text))
+
+
+def terms(text: str | None) -> list[str]:
+    """The gazetteer names ``text`` mentions, once each, in order of appearance."""
+    return list(dict.fromkeys(m.name for m in gazetteer().find(text)))
 
 
 def matched_terms(text: str | None) -> list[str]:
-    """The terms found, as they appear in the normalised text (for logs and tests)."""
-    if not text:
-        return []
-    norm = fold(text)
-    return [m.group(0) for m in _EN_RE.finditer(norm)] + [m.group(0) for m in _AR_RE.finditer(norm)]
+    """The names as they appear in the text's matching form (for logs and tests)."""
+    return [m.surface for m in gazetteer().find(text)]
 
 
-def about_syria(
-    headline: Iterable[str | None], body: str | None, min_body_mentions: int = 2
-) -> bool:
-    """An article is about Syria when its headline fields name it, or its body
-    does at least ``min_body_mentions`` times (one passing mention is not enough)."""
-    if any(mentions(h) for h in headline):
-        return True
-    return mentions(body) >= min_body_mentions
+@dataclass
+class Verdict:
+    """Why an article is or is not about Syria."""
+
+    about_syria: bool
+    mentions: int
+    terms: list[str] = field(default_factory=list)
+    rule: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def judge(headline: Iterable[str | None], body: str | None, min_body_mentions: int = 2,
+          all_syria: bool = False) -> Verdict:
+    """The verdict on an article from its headline fields (title, subtitle, tags) and body.
+
+    One passing mention in the body is not enough: a story about oil prices that
+    names Syria once is not Syria coverage."""
+    found = [m for h in headline for m in gazetteer().find(h)]
+    in_headline = len(found)
+    in_body = gazetteer().find(body)
+    found += in_body
+    names = list(dict.fromkeys(m.name for m in found))
+    if all_syria:
+        return Verdict(True, len(found), names, "all_syria")
+    if in_headline:
+        return Verdict(True, len(found), names, "headline")
+    if len(in_body) >= min_body_mentions:
+        return Verdict(True, len(found), names, "body")
+    return Verdict(False, len(found), names, "too_few_mentions" if in_body else "no_mention")
+
+
+def judge_article(article: Any, min_body_mentions: int = 2, all_syria: bool = False) -> Verdict:
+    """:func:`judge` on an Article item (or its dict)."""
+    a = ItemAdapter(article)
+    headline = [a.get("title"), a.get("subtitle"), " ; ".join(a.get("tags") or [])]
+    return judge(headline, a.get("text") or "\n\n".join(a.get("body") or []),
+                 min_body_mentions, all_syria)
+
+
+def about_syria(headline: Iterable[str | None], body: str | None,
+                min_body_mentions: int = 2) -> bool:
+    """Whether :func:`judge` keeps the article."""
+    return judge(headline, body, min_body_mentions).about_syria
 
 
 class RelevancePipeline:
@@ -102,13 +114,14 @@ class RelevancePipeline:
                    all_syria=bool(outlet and outlet.all_syria))
 
     def process_item(self, item: Any) -> Any:
-        if self.all_syria:
-            self.stats.inc_value("relevance/kept/all_syria")
-            return item
+        verdict = judge_article(item, self.min_body_mentions, self.all_syria)
         a = ItemAdapter(item)
-        headline = [a.get("title"), a.get("subtitle"), " ".join(a.get("tags") or [])]
-        if about_syria(headline, a.get("text"), self.min_body_mentions):
-            self.stats.inc_value("relevance/kept/about_syria")
+        if "relevance" in a.field_names():
+            a["relevance"] = verdict.as_dict()
+        if verdict.about_syria:
+            self.stats.inc_value(f"relevance/kept/{verdict.rule}")
             return item
+        self.stats.inc_value(f"relevance/dropped/{verdict.rule}")
         self.stats.inc_value("item_dropped/not_about_syria")
-        raise DropItem(f"not about Syria: {a.get('url')}")
+        raise DropItem(f"not about Syria ({verdict.rule}, {verdict.mentions} mentions): "
+                       f"{a.get('url')}")

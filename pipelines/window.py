@@ -1,13 +1,15 @@
 """Drops articles published before the crawl's since-date.
 
 Reads the spider's ``since`` argument.  Undated articles are kept and counted
-(``window/undated``): a missing date is not a reason to lose an article.
+(``window/undated``): a missing date is not a reason to lose an article.  A date known
+only to the day, month or year ("2013-08") is before the since-date only when all of
+that day, month or year is.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -17,6 +19,14 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+
+def before(published: str, since: datetime) -> bool:
+    """Whether all of ``published`` (ISO 8601 at any precision) lies before ``since``."""
+    if len(published) > 10:  # a moment
+        moment = datetime.fromisoformat(published)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) < since
+    return published < since.isoformat()[:len(published)]
 
 
 class DateWindowPipeline:
@@ -39,7 +49,7 @@ class DateWindowPipeline:
         if not published:
             self.stats.inc_value("window/undated")
             return item
-        if self.since and datetime.fromisoformat(published) < self.since:
+        if self.since and before(published, self.since):
             self.stats.inc_value("item_dropped/before_since")
             raise DropItem(f"published {published}, before {self.since.isoformat()}")
         return item

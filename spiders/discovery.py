@@ -40,8 +40,16 @@ class Listing:
         return " ".join(filter(None, [self.title, self.summary, *self.keywords]))
 
 
+def _refuse_entities(body: bytes, url: str, kind: str) -> None:
+    """Feeds and sitemaps never need XML entity declarations; a document that makes
+    them (external entities, "billion laughs") is refused unread."""
+    if b"<!ENTITY" in body[:65536].upper():
+        raise DiscoveryError(f"{url}: {kind} declares XML entities (refused, not expanded)")
+
+
 def read_feed(body: bytes, url: str, content_type: str | None = None) -> list[Listing]:
     """Entries of an RSS or Atom feed."""
+    _refuse_entities(body, url, "feed")
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(body, response_headers=headers)
     if not parsed.entries and (parsed.bozo or not parsed.version):
@@ -84,6 +92,7 @@ def read_sitemap(body: bytes, url: str) -> Sitemap:
     reader); for news sitemaps the ``news:title``, ``news:keywords`` and
     ``news:publication_date`` of each URL are kept.
     """
+    _refuse_entities(body, url, "sitemap")
     parser = etree.XMLParser(recover=True, remove_comments=True, resolve_entities=False,
                              no_network=True, huge_tree=True)
     try:

@@ -24,9 +24,13 @@ class RedisFetchedStore:
         return json.loads(value) if value is not None else None
 
     def put(self, fp: str, url: str, listed: str | None, fetched_at: str,
-            record_id: str | None) -> None:
-        self.server.hset(self.fetched, fp, json.dumps(
-            {"url": url, "listed": listed, "fetched_at": fetched_at, "record_id": record_id}))
+            record_id: str | None, replace: bool = True) -> None:
+        value = json.dumps(
+            {"url": url, "listed": listed, "fetched_at": fetched_at, "record_id": record_id})
+        if replace:
+            self.server.hset(self.fetched, fp, value)
+        else:
+            self.server.hsetnx(self.fetched, fp, value)
 
     def listing(self, page: str) -> set[str] | None:
         value = self.server.hget(self.listings, page)

@@ -11,10 +11,18 @@ page (``meta["next_page"]``) is not followed when the page before it lists no
 link it did not list at the last run: listings run newest first, so nothing new
 lies further back.  A request can opt out with ``meta["incremental"] = False``.
 
+A page counts as fetched only once its article was exported (``item_scraped``)
+or deliberately dropped (a pipeline's ``item_dropped``, or the spider's verdict
+``meta["article_outcome"] = "dropped"``: not HTML, no article in the page).  A
+page whose extraction failed (``"failed"``: worker died, time limit, body cut
+short) is not recorded, so the next run fetches it again.  It is recorded under
+the URL it was listed with and, after a redirect, under the final URL too.
+
 Settings read: ``INCREMENTAL_ENABLED``, ``INCREMENTAL_STATE`` (default
 ``DATA_DIR/state/fetched.sqlite3``; in Redis under ``REDIS_PREFIX`` when ``REDIS_URL``
 is set, :mod:`spiders.fetchedredis`).  Stats: ``incremental/skipped``,
-``incremental/updated``, ``incremental/recorded``, ``incremental/pagination_stopped``.
+``incremental/updated``, ``incremental/recorded``, ``incremental/pagination_stopped``,
+``incremental/not_recorded`` (failed pages, fetched again next run).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from archive.statedb import open_state_db
+from archive.statedb import close_off_reactor, open_state_db
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +63,9 @@ class FetchedStore:
         return {"url": row[0], "listed": row[1], "fetched_at": row[2], "record_id": row[3]}
 
     def put(self, fp: str, url: str, listed: str | None, fetched_at: str,
-            record_id: str | None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO fetched VALUES (?, ?, ?, ?, ?)",
-                        (fp, url, listed, fetched_at, record_id))
+            record_id: str | None, replace: bool = True) -> None:
+        self.db.execute(f"INSERT OR {'REPLACE' if replace else 'IGNORE'} INTO fetched "
+                        "VALUES (?, ?, ?, ?, ?)", (fp, url, listed, fetched_at, record_id))
 
     def listing(self, page: str) -> set[str] | None:
         """The article links a listing page gave at its last fetch."""
@@ -126,22 +134,48 @@ class IncrementalFetchMiddleware:
             store = FetchedStore(Path(settings.get("INCREMENTAL_STATE") or Path(
                 settings.get("DATA_DIR", "data")) / "state" / "fetched.sqlite3"))
         mw = cls(store, crawler.stats, crawler.request_fingerprinter)
+        crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
     def _fp(self, request: Request) -> str:
         return self.fingerprinter.fingerprint(request).hex()
 
-    def process_spider_input(self, response: Response) -> None:
-        request = response.request
-        if (request is None or not request.meta.get("article")
-                or request.meta.get("incremental") is False or response.status != 200):
+    def listed_urls(self, response: Response) -> list[str]:
+        """The URL the page was listed with, then the one it ended at (after redirects)."""
+        first = (response.meta.get("redirect_urls") or [response.url])[0]
+        return list(dict.fromkeys([first, response.url]))
+
+    def record(self, response: Response | None) -> None:
+        """The page behind ``response`` is done with: not to be fetched again."""
+        request = response.request if response is not None else None
+        if (response is None or request is None or not request.meta.get("article")
+                or request.meta.get("incremental") is False or response.status != 200
+                or request.meta.get("incremental_recorded")):
             return
+        request.meta["incremental_recorded"] = True
         discovery = request.meta.get("discovery") or {}
-        self.store.put(self._fp(request), response.url, discovery.get("date"),
-                       datetime.now(UTC).isoformat(timespec="seconds"),
-                       (request.meta.get("warc") or {}).get("record_id"))
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        record_id = (request.meta.get("warc") or {}).get("record_id")
+        for url in self.listed_urls(response):
+            self.store.put(self._fp(Request(url)), url, discovery.get("date"), now, record_id)
         self.stats.inc_value("incremental/recorded")
+
+    def item_scraped(self, item: Any, response: Response | None) -> None:
+        self.record(response)
+
+    def item_dropped(self, item: Any, response: Response | None) -> None:
+        self.record(response)
+
+    def _outcome(self, response: Response) -> None:
+        """After the callback: a page the spider judged (no article in it) is done; a page
+        whose extraction failed is left for the next run."""
+        outcome = response.meta.get("article_outcome")
+        if outcome == "dropped":
+            self.record(response)
+        elif outcome == "failed" and response.meta.get("article"):
+            self.stats.inc_value("incremental/not_recorded")
 
     def _filter(self, request: Any) -> Any:
         if (not isinstance(request, Request) or not request.meta.get("article")
@@ -179,6 +213,7 @@ class IncrementalFetchMiddleware:
             if r is not None:
                 yield r
         page.save()
+        self._outcome(response)
 
     async def process_spider_output_async(self, response: Response,
                                           result: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -188,6 +223,7 @@ class IncrementalFetchMiddleware:
             if r is not None:
                 yield r
         page.save()
+        self._outcome(response)
 
-    def spider_closed(self) -> None:
-        self.store.close()
+    async def spider_closed(self) -> None:
+        await close_off_reactor(self.store.close)

@@ -4,40 +4,65 @@ Discovery runs from the outlet's feeds, sitemaps and Syria section pages.
 Feed and sitemap entries older than ``since`` are skipped, and so are entries
 whose title, summary and keywords show no Syria term (unless the source or the
 outlet is all about Syria, or ``DISCOVERY_SKIP_UNRELATED`` is off); section
-pages are taken whole, followed through their pagination up to ``max_pages``.
+pages are taken whole, followed through their pagination up to ``max_pages``:
+next-page links, or the JSON endpoint the page's "show more" button calls (the
+registry's ``[sections.more]``: stories, links, titles and dates at dotted paths).
 
 Spider arguments: ``since`` (a date, ISO 8601), ``max_pages`` (section depth),
 ``urls`` (article URLs to archive now, space- or comma-separated; discovery is
 then skipped), ``seeds`` (false: start from nothing but the shared queue of a
 distributed crawl, ``syria-archive worker``).
 Settings read: ``SECTION_MAX_PAGES``, ``DISCOVERY_SKIP_UNRELATED``, ``EXTRACT_WORKERS``,
+``EXTRACT_TIMEOUT``, ``EXTRACT_RETRIES``,
 ``SITEMAP_MAX_SIZE``, ``CONTACT_URL``, ``USER_AGENT_TEMPLATE``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
+from scrapy.link import Link
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.url import url_is_from_any_domain
+from twisted.python.failure import Failure
 
 from crawler import __version__
 from crawler.extract.article import load_article
-from crawler.extract.dates import parse_since
+from crawler.extract.dates import parse_listing_date, parse_since
 from crawler.extract.page import ExtractionError
-from crawler.extract.pool import extract, worker_count
+from crawler.extract.pool import ExtractionFailed, extract, worker_count
 from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
 from pipelines.relevance import mentions
 from spiders.discovery import DiscoveryError, Listing, read_feed, read_sitemap
+from spiders.failures import failure_reason
 
 logger = logging.getLogger(__name__)
+
+_MISSING = object()
+
+
+def json_path(data: Any, path: str, default: Any = _MISSING) -> Any:
+    """The value at a dotted path (``data.articles``, ``headlines.basic``) of parsed JSON."""
+    for part in path.split("."):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        elif default is _MISSING:
+            raise KeyError(f"no {part!r} in {path!r}")
+        else:
+            return default
+    return data
 
 
 class OutletSpider(scrapy.Spider):
@@ -65,6 +90,21 @@ class OutletSpider(scrapy.Spider):
             # Named after the project with a contact URL, as crawler etiquette asks.
             settings.set("USER_AGENT", settings.get("USER_AGENT_TEMPLATE").format(
                 version=__version__, contact=settings.get("CONTACT_URL")), priority="project")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
+        return spider
+
+    def request_scheduled(self, request: scrapy.Request) -> None:
+        """A redirect that leads off the outlet's domains is not followed (Scrapy's offsite
+        filter drops it without a word): counted and said once here."""
+        redirects = request.meta.get("redirect_urls")
+        if redirects and not url_is_from_any_domain(request.url, self.outlet.allowed_domains):
+            self._stat("fetch/failed/redirect_offsite")
+            logger.warning("Not followed: %s redirects off %s, to %s", redirects[0],
+                           self.outlet.id, request.url)
 
     def __init__(self, since: str | None = None, max_pages: str | int | None = None,
                  urls: str | list[str] | None = None, seeds: bool | str = True,
@@ -98,14 +138,14 @@ class OutletSpider(scrapy.Spider):
             return
         for feed in self.outlet.feeds:
             yield scrapy.Request(feed.url, self.parse_feed, cb_kwargs={"source": feed},
-                                 priority=10, dont_filter=True)
+                                 priority=10, dont_filter=True, errback=self.fetch_failed)
         for sm in self.outlet.sitemaps:
             yield scrapy.Request(sm.url, self.parse_sitemap, cb_kwargs={"source": sm},
-                                 priority=10, dont_filter=True)
+                                 priority=10, dont_filter=True, errback=self.fetch_failed)
         for section in self.outlet.sections:
             yield scrapy.Request(section.url, self.parse_section,
                                  cb_kwargs={"section": section, "page": 1},
-                                 priority=10, dont_filter=True)
+                                 priority=10, dont_filter=True, errback=self.fetch_failed)
 
     def _stat(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -141,9 +181,31 @@ class OutletSpider(scrapy.Spider):
 
     def _article_request(self, url: str, discovery: dict[str, Any]) -> scrapy.Request:
         return scrapy.Request(url, self.parse_article, cb_kwargs={"discovery": discovery},
-                              meta={"article": True, "discovery": discovery})
+                              meta={"article": True, "discovery": discovery},
+                              errback=self.fetch_failed)
+
+    def fetch_failed(self, failure: Failure) -> None:
+        """A request that got no usable response: counted by reason, one log line."""
+        reason = failure_reason(failure)
+        if reason is None:
+            return
+        request = getattr(failure, "request", None)
+        self._stat(f"fetch/failed/{reason}")
+        url = "?" if request is None else (request.meta.get("redirect_urls") or [request.url])[0]
+        via = f" (redirected to {request.url})" if request is not None and url != request.url \
+            else ""
+        logger.error("Fetch failed (%s): %s%s: %s", reason, url, via, failure.value)
+
+    def _cut_short(self, response: Response) -> bool:
+        if "dataloss" not in response.flags:
+            return False
+        self._stat("fetch/failed/body_cut_short")
+        logger.warning("%s: the body was cut short (%d bytes received); archived as "
+                       "received, read as far as it goes", response.url, len(response.body))
+        return True
 
     def parse_feed(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        self._cut_short(response)
         try:
             listings = read_feed(response.body, response.url,
                                  (response.headers.get("Content-Type") or b"").decode("latin-1"))
@@ -171,6 +233,7 @@ class OutletSpider(scrapy.Spider):
         return response.body
 
     def parse_sitemap(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        self._cut_short(response)
         body = self._sitemap_body(response)
         if body is None:
             self._stat("discovery/sitemap/malformed")
@@ -187,11 +250,22 @@ class OutletSpider(scrapy.Spider):
                 if self._before_since(listing):
                     continue
                 yield response.follow(listing.url, self.parse_sitemap,
-                                      cb_kwargs={"source": source}, priority=10)
+                                      cb_kwargs={"source": source}, priority=10,
+                                      errback=self.fetch_failed)
                 continue
             req = self._take(listing, source, "sitemap", response.url)
             if req is not None:
                 yield req
+
+    def section_links(self, response: TextResponse, section: Section) -> list[Link]:
+        """The article links of a section page (in its ``links`` region, when given)."""
+        return LinkExtractor(
+            allow=self.outlet.article_pattern.pattern,
+            deny=self.outlet.exclude_pattern.pattern if self.outlet.exclude_pattern else (),
+            allow_domains=self.outlet.allowed_domains,
+            restrict_css=section.links or (),
+            unique=True,
+        ).extract_links(response)
 
     def parse_section(self, response: Response, section: Section,
                       page: int) -> Iterator[scrapy.Request]:
@@ -199,15 +273,9 @@ class OutletSpider(scrapy.Spider):
             logger.error("Section page %s is not HTML (%s)", response.url,
                          response.headers.get("Content-Type"))
             return
+        self._cut_short(response)
         self._stat("discovery/section/pages")
-        extractor = LinkExtractor(
-            allow=self.outlet.article_pattern.pattern,
-            deny=self.outlet.exclude_pattern.pattern if self.outlet.exclude_pattern else (),
-            allow_domains=self.outlet.allowed_domains,
-            restrict_css=section.links or (),
-            unique=True,
-        )
-        for link in extractor.extract_links(response):
+        for link in self.section_links(response, section):
             self._stat("discovery/section/listed")
             yield self._article_request(link.url, {
                 "kind": "section", "source": response.url, "title": link.text.strip() or None,
@@ -215,17 +283,77 @@ class OutletSpider(scrapy.Spider):
             })
         max_pages = self.max_pages or section.max_pages or self.settings.getint(
             "SECTION_MAX_PAGES", DEFAULT_MAX_PAGES)
+        if section.more is not None:
+            # the page's "show more" button asks a JSON endpoint for the next stories
+            if page < max_pages:
+                yield self._more_request(section, page + 1, section.more.offset)
+            return
         nxt = response.css(section.next).get()
         if nxt and page < max_pages:
             yield response.follow(nxt.strip(), self.parse_section,
                                   cb_kwargs={"section": section, "page": page + 1}, priority=10,
-                                  meta={"next_page": True})
+                                  meta={"next_page": True}, errback=self.fetch_failed)
+
+    def _more_request(self, section: Section, page: int, offset: int) -> scrapy.Request:
+        assert section.more is not None
+        url = section.more.url.replace("{offset}", str(offset)).replace("{page}", str(page))
+        return scrapy.Request(url, self.parse_more, headers=dict(section.more.headers),
+                              cb_kwargs={"section": section, "page": page, "offset": offset},
+                              priority=10, meta={"next_page": True})
+
+    def parse_more(self, response: Response, section: Section, page: int,
+                   offset: int) -> Iterator[scrapy.Request]:
+        """One batch of a section's stories from its JSON endpoint (registry ``more``)."""
+        more = section.more
+        assert more is not None
+        try:
+            items = json_path(json.loads(response.body), more.items)
+            if not isinstance(items, list):
+                raise TypeError(f"{more.items!r} is not a list")
+        except (ValueError, TypeError, KeyError) as exc:
+            self._stat("discovery/section/malformed")
+            logger.error("Section endpoint %s: not the JSON the registry describes "
+                         "(stories at %r): %s", response.url, more.items, exc)
+            return
+        self._stat("discovery/section/pages")
+        for item in items:
+            link = json_path(item, more.link, None)
+            if not isinstance(link, str) or not link.strip():
+                continue
+            title = json_path(item, more.title, None) if more.title else None
+            listing = Listing(url=urljoin(section.url, link.strip()),
+                              title=title if isinstance(title, str) else None,
+                              date=parse_listing_date(json_path(item, more.date, None))
+                              if more.date else None)
+            if not self.outlet.is_article(listing.url):
+                self._stat("discovery/section/not_article")
+                continue
+            if self._before_since(listing):
+                continue
+            self._stat("discovery/section/listed")
+            yield self._article_request(listing.url, {
+                "kind": "section", "source": response.url, "title": listing.title,
+                "date": listing.date.isoformat() if listing.date else None})
+        max_pages = self.max_pages or section.max_pages or self.settings.getint(
+            "SECTION_MAX_PAGES", DEFAULT_MAX_PAGES)
+        if len(items) >= more.step and page < max_pages:
+            yield self._more_request(section, page + 1, offset + more.step)
 
     # -- articles --------------------------------------------------------
 
     async def parse_article(self, response: Response,
                             discovery: dict[str, Any]) -> AsyncIterator[Any]:
+        # The verdict on the page, for incremental crawls (spiders.incremental): "dropped"
+        # pages are done with, "failed" ones are fetched again by the next run.
+        response.meta["article_outcome"] = "failed"
+        if "dataloss" in response.flags:
+            self._stat("fetch/failed/body_cut_short")
+            logger.warning("Article %s: the body was cut short (%d bytes received); archived "
+                           "as received, not extracted; fetched again next run",
+                           response.url, len(response.body))
+            return
         if not isinstance(response, TextResponse):
+            response.meta["article_outcome"] = "dropped"
             self._stat("item_dropped/not_html")
             logger.warning("Article %s is not HTML (%s); archived, not extracted", response.url,
                            response.headers.get("Content-Type"))
@@ -235,19 +363,33 @@ class OutletSpider(scrapy.Spider):
             fields = await extract(
                 response.body, response.url,
                 content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
-                workers=worker_count(self.settings.getint("EXTRACT_WORKERS", -1)))
+                workers=worker_count(self.settings.getint("EXTRACT_WORKERS", -1)),
+                timeout=self.settings.getfloat("EXTRACT_TIMEOUT", 60) or None,
+                retries=self.settings.getint("EXTRACT_RETRIES", 2), stats=self.crawler.stats)
         except ExtractionError as exc:
+            response.meta["article_outcome"] = "dropped"
             self._stat(f"item_dropped/{exc.reason}")
-            logger.warning("No article in %s: %s", response.url, exc)
+            # a gallery or video page is expected on any site; other reasons are worth a look
+            logger.log(logging.INFO if exc.reason == "not_article" else logging.WARNING,
+                       "No article in %s: %s", response.url, exc)
+            return
+        except ExtractionFailed as exc:
+            self._stat(f"extract/failed/{exc.reason}")
+            logger.error("Extraction failed: %s; the page is fetched again next run", exc)
             return
         except Exception:
-            # A page that breaks the extractor must not stop the crawl; it is counted.
-            self._stat("item_dropped/extraction_error")
+            # A page that breaks the extractor must not stop the crawl; it is counted
+            # and tried again next run.
+            self._stat("extract/failed/error")
             logger.exception("Extraction failed for %s", response.url)
             return
+        response.meta["article_outcome"] = "extracted"
         yield load_article(
             fields, url=response.url, outlet=self.outlet.id, language=self.outlet.language,
-            timezone=self.outlet.timezone, status=response.status, discovery=discovery,
+            timezone=self.outlet.timezone, status=response.status,
+            # The URL as listed, before redirects: what the incremental state knows it by.
+            discovery={**discovery, "url": (response.meta.get("redirect_urls")
+                                            or [response.url])[0]},
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             warc=response.meta.get("warc"),
             previous_version=response.meta.get("previous_version"))

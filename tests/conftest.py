@@ -4,6 +4,7 @@ of every outlet through it (session-scoped: the crawl runs once per test run).""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -19,7 +20,27 @@ from crawler.demo import proxy_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR_PAGES = ROOT / "crawler" / "mirror" / "pages"
-SHARED = ROOT.parent / "shared"
+# The shared test data beside the project (SYRIA_ARCHIVE_SHARED names another place).
+SHARED = Path(os.environ.get("SYRIA_ARCHIVE_SHARED") or ROOT.parent / "shared")
+
+
+def has_shared(path: Path = SHARED) -> bool:
+    """Whether ``path`` (under ../shared) is there.  Without it a test may do less, but
+    never silently in CI: with ``CI`` set a missing ../shared fails the test."""
+    if path.exists():
+        return True
+    if os.environ.get("CI"):
+        pytest.fail(f"{path} not found: the shared test data (../shared) must be beside the "
+                    "project when CI is set")
+    return False
+
+
+def need_shared(path: Path = SHARED) -> Path:
+    """``path`` under ../shared; a test that needs it skips without it, and fails when
+    ``CI`` is set (so CI never goes green with the independent checks gone)."""
+    if not has_shared(path):
+        pytest.skip(f"{path} not found: ../shared is not beside the project")
+    return path
 
 
 @dataclass

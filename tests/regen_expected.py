@@ -1,11 +1,13 @@
-"""Regenerate the golden files: one expected article per saved article page.
+"""Regenerate the regression golden files: one expected article per saved article page.
 
     .venv/bin/python tests/regen_expected.py [OUTLET...]
 
 Writes ``tests/expected/<outlet>/<page>.json``: the article exactly as
 ``syria-archive extract`` prints it for the page, under the URL of its route in
 ``crawler/mirror/pages/<outlet>/routes.toml``.  Review the diff before committing it:
-a golden file states what the extractor *should* give, not merely what it gives.
+a golden file states what the extractor *should* give, not merely what it gives.  Being
+written by our extractor, they are regression checks, never accuracy figures
+(``tests/expected/README.md``).
 """
 
 from __future__ import annotations

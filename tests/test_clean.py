@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, need_shared
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
@@ -39,9 +39,7 @@ AR_BODY = [
 
 
 def seed_articles() -> list[list[str]]:
-    if not SEED.is_file():
-        pytest.skip(f"{SEED} not present")
-    text = SEED.read_text(encoding="utf-8")
+    text = need_shared(SEED).read_text(encoding="utf-8")
     return [[line.strip() for line in block.splitlines() if line.strip()]
             for block in text.split("\n\n\n\n") if block.strip()]
 

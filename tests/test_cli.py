@@ -76,13 +76,14 @@ def test_scrapy_crawl_with_since_argument(mirror, tmp_path) -> None:
 
 
 def test_crawl_given_urls_archives_them_without_discovery(mirror, tmp_path) -> None:
-    from conftest import SHARED, crawl, load_routes
+    from conftest import crawl, has_shared, load_routes
 
     syria = next(r for r in load_routes("aljazeera-en")
                  if r.get("article") and r["about_syria"] and not r.get("robots_blocked"))
     urls = [syria["url"]]
     real = next(r for r in load_routes("aljazeera-en") if r.get("real_page"))
-    if SHARED.is_dir():
+    shared = has_shared()
+    if shared:
         urls.append(real["url"])  # the real Al Jazeera page of the shared test data
     args = [a for u in urls for a in ("--url", u)]
     result = crawl(mirror, tmp_path / "data", "aljazeera-en", *args)
@@ -91,7 +92,7 @@ def test_crawl_given_urls_archives_them_without_discovery(mirror, tmp_path) -> N
     assert sorted(fetched) == sorted(urls)
     assert [i["url"] for i in result.items] == [syria["url"]]
     assert result.items[0]["discovery"]["kind"] == "manual"
-    if SHARED.is_dir():
+    if shared:
         row = result.report["outlets"]["aljazeera-en"]
         assert row["dropped"].get("not_about_syria") == 1  # Afghanistan, 2019: archived only
         assert row["warc"]["records"]["response"] >= 3

@@ -8,22 +8,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, need_shared
 
 from spiders.discovery import DiscoveryError, read_feed, read_sitemap
 
 FEEDS = SHARED / "data" / "feeds" / "rss-parser" / "test"
 TRAF = SHARED / "data" / "feeds" / "trafilatura" / "tests" / "resources"
-needs_shared = pytest.mark.skipif(not FEEDS.is_dir(), reason="../shared is not beside the project")
 
 
 def feed_cases() -> list[Path]:
-    return sorted(FEEDS.glob("input/*")) if FEEDS.is_dir() else []
+    # without ../shared one case stands for all, and needs_shared skips it (fails in CI)
+    return sorted(FEEDS.glob("input/*")) if FEEDS.is_dir() else [FEEDS / "input"]
 
 
-@needs_shared
 @pytest.mark.parametrize("path", feed_cases(), ids=lambda p: p.name)
 def test_real_feeds_give_the_expected_links_and_titles(path: Path) -> None:
+    need_shared(path)
     expected_file = FEEDS / "output" / (path.stem + ".json")
     expected = json.loads(expected_file.read_bytes().decode("utf-8", errors="replace"))
     want = [(i.get("link"), (i.get("title") or "").strip()) for i in expected["feed"]["items"]
@@ -36,8 +36,8 @@ def test_real_feeds_give_the_expected_links_and_titles(path: Path) -> None:
             assert " ".join(t_got.split()) == " ".join(t_want.split())
 
 
-@needs_shared
 def test_real_sitemaps_plain_and_gzipped() -> None:
+    need_shared(TRAF)
     plain = read_sitemap((TRAF / "sitemap.xml").read_bytes(), "sitemap.xml")
     assert plain.kind == "urlset" and plain.entries
     assert plain.entries[0].url == "https://www.sitemaps.org/"

@@ -1,29 +1,51 @@
-"""Accuracy floors on real pages with ground truth (skipped without ../shared)."""
+"""Extraction accuracy on real pages with ground truth made by others (../shared), against
+trafilatura (plain and precision mode) and readability-lxml in the same run.
+
+Without ../shared these tests skip; with ``CI`` set they fail instead."""
 
 from __future__ import annotations
 
 import pytest
-from bench.bench_extract import SHARED, prf, run
+from bench.bench_extract import EXTRACTORS, INDEPENDENT, SHARED, body_standing, merged, prf, run
+from conftest import need_shared
 
 
 @pytest.fixture(scope="module")
 def tallies():
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} not present")
-    return run(["zyte-aeb", "fundus", "newspaper4k", "readability", "trafilatura-eval"])
+    need_shared(SHARED)
+    return run(list(INDEPENDENT))
 
 
-def _merged(tallies, dataset: str | None, ext: str, attr: str) -> list:
-    return [x for (d, lang, e), t in tallies.items() if lang and e == ext
-            and (dataset is None or d == dataset) for x in getattr(t, attr)]
+@pytest.mark.parametrize("dataset", INDEPENDENT)
+def test_body_at_or_above_the_best_other_tool(tallies, dataset: str) -> None:
+    measure, ours, best, theirs = body_standing(tallies, dataset)
+    assert ours >= theirs, f"{dataset}: body {measure} {ours:.3f} < {best} {theirs:.3f}"
 
 
-def test_zyte_body_f1_at_least_trafilatura(tallies) -> None:
-    ours = prf(_merged(tallies, "zyte-aeb", "ours", "body"))[2]
-    plain = prf(_merged(tallies, "zyte-aeb", "trafilatura", "body"))[2]
-    assert ours >= plain and ours > 0.95
+@pytest.mark.parametrize("dataset", INDEPENDENT)
+@pytest.mark.parametrize("field", ["title", "date", "authors"])
+def test_metadata_at_or_above_trafilatura(tallies, dataset: str, field: str) -> None:
+    ours = getattr(merged(tallies, dataset, "ours"), field)
+    for other in EXTRACTORS:
+        theirs = getattr(merged(tallies, dataset, other), field)
+        if ours and theirs:
+            assert sum(ours) / len(ours) >= sum(theirs) / len(theirs) or (
+                dataset, field, other) in KNOWN_BEHIND, (dataset, field, other)
 
 
-def test_date_accuracy_above_90_percent(tallies) -> None:
-    dates = _merged(tallies, None, "ours", "date")
-    assert len(dates) > 30 and sum(dates) / len(dates) > 0.9
+# Where another tool reads a field better on a dataset, and why we do not follow it.
+KNOWN_BEHIND = {
+    # Fundus's ground truth names the outlet or the agency as author ("BBC News",
+    # "Associated Press", "ntv.com.tr"); we keep person names only.
+    ("fundus", "authors", "trafilatura"), ("fundus", "authors", "trafilatura-precision"),
+    # readability-lxml takes the <title> as it stands; newspaper4k's titles come from it.
+    ("newspaper4k", "title", "readability-lxml"),
+}
+
+
+def test_overall_floors(tallies) -> None:
+    ours = merged(tallies, INDEPENDENT, "ours")
+    assert prf(ours.body)[2] > 0.95
+    assert len(ours.title) >= 70 and sum(ours.title) / len(ours.title) > 0.88
+    assert len(ours.date) >= 55 and sum(ours.date) / len(ours.date) > 0.93
+    assert len(ours.authors) >= 55 and sum(ours.authors) / len(ours.authors) > 0.6

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from redisserver import RedisServer, start_redis
 
 from archive.digests import RedisDigestStore, SqliteDigestStore
 from archive.redisdb import Keys, connect, redact
-from pipelines.dedup import Deduplicator, cluster_id
-from pipelines.dedupredis import RedisDedupStore
-from pipelines.dedupstore import SqliteDedupStore, StoreConflict
+from pipelines.dedup import Deduplicator
+from pipelines.dedupredis import RedisDedupStore, RedisTurn
+from pipelines.dedupstore import SqliteDedupStore
 from pipelines.similarity import exact_fingerprint, signature
 from pipelines.urls import url_key
 from spiders.fetchedredis import RedisFetchedStore
@@ -69,27 +70,30 @@ def test_dedup_verdicts_are_those_of_sqlite(server, tmp_path: Path) -> None:
         "new_version"
 
 
-def test_a_near_duplicate_filed_meanwhile_by_another_worker_is_a_conflict(server) -> None:
-    """Worker A and worker B each look at one of two copies, find nothing, and both try
-    to file an original: the second is refused, and looking again finds the first."""
+def test_a_worker_judges_only_in_its_turn_and_then_sees_the_other_s_original(server) -> None:
+    """Worker A holds the turn from verdict to record: B cannot judge meanwhile, and once
+    A's original is recorded B finds its copy a near duplicate."""
     text = story(random.Random(3))
-    a, b = RedisDedupStore(server, "t"), RedisDedupStore(server, "t")
-    ka, kb = url_key("https://a.example/1"), url_key("https://b.example/1")
-    sa, sb = signature(text), signature(copy_of(text))
-    assert a.by_url(ka) is None and b.by_url(kb) is None
-    assert a.by_fingerprint(exact_fingerprint(text)) is None
-    assert not a.candidates(sa.bands()) and not b.candidates(sb.bands())
-    a.add_original(ka, "https://a.example/1", "a", cluster_id(ka), exact_fingerprint(text), sa)
-    with pytest.raises(StoreConflict):
-        b.add_original(kb, "https://b.example/1", "b", cluster_id(kb),
-                       exact_fingerprint(copy_of(text)), sb)
-    verdict = Deduplicator(b).check("https://b.example/1", copy_of(text), "b")
-    assert verdict["dedup"] == "near" and verdict["duplicate_of"] == "https://a.example/1"
-    # The same for an exact copy: the fingerprint is taken.
-    with pytest.raises(StoreConflict):
-        b.by_url(url_key("https://c.example/1"))
-        b.add_original(url_key("https://c.example/1"), "https://c.example/1", "c", "x",
-                       exact_fingerprint(text), sa)
+    turn_a = RedisTurn(server, "t:dedup:turn", local=None)
+    turn_b = RedisTurn(server, "t:dedup:turn", local=None)
+    a, b = Deduplicator(RedisDedupStore(server, "t")), Deduplicator(RedisDedupStore(server, "t"))
+    assert turn_a.try_acquire()
+    verdict, record = a.judge("https://a.example/1", text, "a")
+    assert verdict["dedup"] == "new"
+    assert not turn_b.try_acquire()  # not B's turn while A's verdict is unrecorded
+    record()
+    turn_a.release_token()
+    assert turn_b.try_acquire()
+    copy = b.check("https://b.example/1", copy_of(text), "b")
+    assert copy["dedup"] == "near" and copy["duplicate_of"] == "https://a.example/1"
+    turn_b.release_token()
+    # Filing is safe to send twice (a reply lost in a restart): the same id comes back.
+    store = RedisDedupStore(server, "t")
+    first = store.by_url(url_key("https://a.example/1"))
+    assert first is not None and first.signature is not None
+    again = store.add_original(url_key("https://a.example/1"), first.canonical, "a",
+                               first.cluster, exact_fingerprint(text), first.signature)
+    assert again.id == first.id and store.count() == 1
 
 
 def test_two_workers_meeting_copies_at_once_file_one_original_each_time(
@@ -100,23 +104,51 @@ def test_two_workers_meeting_copies_at_once_file_one_original_each_time(
     barrier = threading.Barrier(2)
 
     def work(name: str) -> None:
-        dedup = Deduplicator(RedisDedupStore(connect(redis_server.url), "race"))
+        client = connect(redis_server.url)
+        dedup = Deduplicator(RedisDedupStore(client, "race"))
+        turn = RedisTurn(client, "race:dedup:turn", local=None, poll=0.001)
         for n, text in enumerate(texts):
             barrier.wait()  # both start on story n together
-            if name == "a":
-                results[name].append(dedup.check(f"https://a.example/{n}", text, "a"))
-            else:
-                results[name].append(dedup.check(f"https://b.example/{n}", copy_of(text), "b"))
+            while not turn.try_acquire():
+                time.sleep(turn.poll)
+            try:
+                if name == "a":
+                    results[name].append(dedup.check(f"https://a.example/{n}", text, "a"))
+                else:
+                    results[name].append(dedup.check(f"https://b.example/{n}",
+                                                     copy_of(text), "b"))
+            finally:
+                turn.release_token()
 
     threads = [threading.Thread(target=work, args=(n,)) for n in "ab"]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
+    assert len(results["a"]) == len(results["b"]) == len(texts)
     for va, vb in zip(results["a"], results["b"], strict=True):
         assert sorted([va["dedup"], vb["dedup"]]) == ["near", "new"], (va, vb)
         assert va["cluster_id"] == vb["cluster_id"]
     assert RedisDedupStore(server, "race").count() == len(texts)
+
+
+def test_translation_candidates_as_sqlite(server, tmp_path: Path) -> None:
+    sig = signature(story(random.Random(5)))
+    stores = [RedisDedupStore(server, "t"), SqliteDedupStore(tmp_path / "d.sqlite3")]
+    for store in stores:
+        store.add_original("a.example/ar", "https://a.example/ar", "aawsat-ar", "c1", "fp1",
+                           sig, facts=frozenset({"aleppo", "12"}), language="ar",
+                           group="aawsat", day=740000)
+        store.add_original("a.example/old", "https://a.example/old", "aawsat-ar", "c2", "fp2",
+                           sig, facts=frozenset({"homs"}), language="ar", group="aawsat",
+                           day=739000)
+        store.add_original("a.example/nofacts", "https://a.example/nofacts", "aawsat-ar",
+                           "c3", "fp3", sig, language="ar", group="aawsat", day=740000)
+    found = [[(o.canonical, o.facts, o.language)
+              for o in s.translation_candidates("aawsat", "en", 739999, 740001)]
+             for s in stores]
+    assert found[0] == found[1] == [("https://a.example/ar", frozenset({"aleppo", "12"}), "ar")]
+    assert not stores[0].translation_candidates("aawsat", "ar", 739999, 740001)
 
 
 def test_digests_and_fetched_pages_answer_as_sqlite(server, tmp_path: Path) -> None:

@@ -19,9 +19,12 @@ def run(coro):
     return results
 
 
-def test_worker_count() -> None:
+def test_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
     assert worker_count(0) == 0 and worker_count(3) == 3
-    assert worker_count(-1) >= 0
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert worker_count(-1) == 3  # one per core beyond the first
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert worker_count(-1) == 0  # a single core: extract in the crawling process
 
 
 def test_inline_extraction_and_errors() -> None:

@@ -1,11 +1,18 @@
 """Article extraction: HTML in, article fields out.
 
 Generic first: JSON-LD (``NewsArticle`` and kin), OpenGraph, Twitter and
-``meta`` tags, ``<html lang>`` and ``rel=canonical`` for the metadata
-(:mod:`.metadata`); trafilatura, a boilerplate-removing extractor, for the body
-(:mod:`.body`); dates from structured data, then htmldate (through
-trafilatura), then the URL (:mod:`.dates`).  The page is parsed once
-(:mod:`.page`) and every reader shares the tree.
+``meta`` tags, ``<html lang>`` and ``rel=canonical`` for the metadata, the visible
+headline, byline and date line where structured data is silent (:mod:`.metadata`);
+trafilatura, a boilerplate-removing extractor, for the body (:mod:`.body`).  The page is
+parsed once (:mod:`.page`) and every reader shares the tree; trafilatura's own
+metadata reader (htmldate for dates, which copies the tree) runs only for a field
+still open.
+
+The publication date keeps its precision and its source (:mod:`.dates`): the first
+source that gives at least a day wins, in the order ``jsonld``, ``meta`` (meta tags,
+``<time datetime>``, microdata), ``text`` (the article's date line, then htmldate),
+``url``; the feed's or sitemap's date (``feed``) only fills what the page does not
+give.  A year or a month alone is kept as such when no source gives the day.
 
 The spider (through the worker pool, :mod:`.pool`), the ``extract`` and
 ``reextract`` commands, the tests and the benchmark all call
@@ -15,6 +22,7 @@ raises :class:`~crawler.extract.page.ExtractionError`.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 from urllib.parse import urljoin
@@ -22,15 +30,27 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from archive.text import tidy
-from crawler.extract.body import body_and_metadata
-from crawler.extract.dates import date_from_url, parse_date
+from crawler import settings
+from crawler.extract.body import body_of, page_metadata
+from crawler.extract.dates import (
+    PRECISIONS,
+    DateValue,
+    parse_date,
+    precision_of,
+    read_date,
+    url_date,
+)
 from crawler.extract.metadata import (
+    MEDIA_TYPES,
+    byline_authors,
+    choose_title,
     clean_authors,
+    date_lines,
     jsonld_article,
+    jsonld_types,
     keywords,
     names,
     strings,
-    strip_site_suffix,
     texts,
     url_of,
 )
@@ -38,10 +58,49 @@ from crawler.extract.page import ARABIC, MAX_HTML_CHARS, ExtractionError, decode
 from crawler.items import ArticleLoader
 from crawler.registry import Outlet, Registry
 from pipelines.clean import clean_article
+from pipelines.relevance import judge_article
+
+# A page that says it is a video or a photo gallery (structured data that declares only a
+# video or gallery, an OpenGraph video type, a WordPress post format) and carries little
+# text of its own is not an article; CNN's articles declare only their lead video.
+MEDIA_PAGE_MAX_WORDS = 150
+_POST_FORMAT = re.compile(r"(?:^|\s)(?:single-)?format-(?:video|gallery|audio|image)(?:\s|$)")
 
 # Hidden copies of text (lightbox captions, screen-reader duplicates) are not the article.
 _HIDDEN = ('[aria-hidden="true"], [hidden], .visually-hidden, .sr-only, '
            'template, noscript, [style*="display:none"], [style*="display: none"]')
+# Consent banners and other dialogs (OneTrust, Didomi, Quantcast, Complianz mark theirs so),
+# and blocks the site itself keeps out of search snippets, are not the article.
+_DIALOGS = '[role="dialog"], [role="alertdialog"], [aria-modal="true"], [data-nosnippet]'
+# The place a byline starts with, where the page marks it as such.
+_DATELINE = ('[class*="dateline"], [class*="byline"] [class*="place"], '
+             '[class*="byline"] [class*="location"], [class*="author"] [class*="place"]')
+
+
+def _drop_hidden(root: Any) -> None:
+    """Remove hidden copies of text, but not hidden article text: a framework that
+    streams the page (React's ``<div hidden id="S:1">``) or folds the rest of the
+    story under "read more" hides whole paragraphs that scripts show later."""
+    for node in root.cssselect(_HIDDEN):
+        if node.getparent() is None or node.tag in ("html", "body"):
+            continue
+        paragraphs = sum(1 for p in node.iter("p") if (p.text_content() or "").strip())
+        if paragraphs >= 2:
+            continue
+        node.drop_tree()
+
+
+def _best_date(
+        candidates: list[tuple[str, DateValue | None]]) -> tuple[DateValue | None, str | None]:
+    """The first candidate that gives at least the day; else the most precise one."""
+    found = [(v, src) for src, v in candidates if v is not None]
+    for v, src in found:
+        if v.precision in ("day", "time"):
+            return v, src
+    if not found:
+        return None, None
+    v, src = max(found, key=lambda c: PRECISIONS.index(c[0].precision))
+    return v, src
 
 
 def extract_page(body: bytes, url: str, *, content_type: str | None = None) -> dict[str, Any]:
@@ -92,46 +151,74 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
     # Captions and credits are read before the body extractor prunes the figures.
     captions = texts(sel, "figure figcaption")
     credits = texts(sel, 'figure [class*="credit"], figure [class*="copyright"]')
-    for node in root.cssselect(_HIDDEN):
+    _drop_hidden(root)
+    for node in root.cssselect(_DIALOGS):
         if node.getparent() is not None and node.tag not in ("html", "body"):
             node.drop_tree()
 
-    title = first(strings(ld.get("headline")), meta("og:title", "twitter:title"),
-                  texts(sel, "h1"), texts(sel, "title"))
-    if title:
-        title = strip_site_suffix(title, site_names)
+    title = choose_title(strings(ld.get("headline")) + meta("og:title", "twitter:title"),
+                         texts(sel, "h1")[:3], next(iter(texts(sel, "title")), None),
+                         site_names)
+    # Labels just before the headline ("Opinion", "Analysis", a topic) are not body text.
+    headline = next((h for h in root.iter("h1") if title and tidy(h.text_content()) == title),
+                    None)
+    labels = {tidy(n.text_content()) for n in (
+        headline.itersiblings(preceding=True) if headline is not None else [])
+        if len(n.text_content().split()) <= 3}
+    datelines = texts(sel, _DATELINE)
     authors = clean_authors(
         names(ld.get("author"))
         or [a for a in meta("author", "article:author", "dc.creator", "byl", "sailthru.author")
-            if not a.startswith("http")], site_names)
+            if not a.startswith("http")], site_names, datelines) \
+        or byline_authors(sel, site_names, datelines)
     canonical = first(sel.css('link[rel="canonical"]::attr(href)').get(), meta("og:url"),
                       url_of(ld.get("mainEntityOfPage")), ld.get("url"))
     lang = first(sel.xpath("/html/@lang").get(), meta("og:locale"),
                  strings(ld.get("inLanguage")), meta("language", "content-language"))
-    published = first(
-        [parse_date(x) for x in strings(ld.get("datePublished"))],
-        [parse_date(x) for x in meta(
-            "article:published_time", "og:article:published_time", "datePublished",
-            "pubdate", "publishdate", "publish-date", "publish_date", "article.published",
-            "parsely-pub-date", "sailthru.date", "dc.date.issued", "DC.date.issued", "dc.date",
-            "date")],
-        [parse_date(x) for x in sel.css('[itemprop="datePublished"]::attr(datetime), '
-                                        'time[pubdate]::attr(datetime)').getall()],
-    )
+    ld_date = next(filter(None, map(read_date, strings(ld.get("datePublished")))), None)
+    meta_date = next(filter(None, map(read_date, meta(
+        "article:published_time", "og:article:published_time", "datePublished",
+        "pubdate", "publishdate", "publish-date", "publish_date", "article.published",
+        "parsely-pub-date", "sailthru.date", "dc.date.issued", "DC.date.issued", "dc.date",
+        "date") + sel.css('[itemprop="datePublished"]::attr(datetime), '
+                          'time[pubdate]::attr(datetime)').getall())), None)
+    candidates: list[tuple[str, DateValue | None]] = [("jsonld", ld_date), ("meta", meta_date)]
+    # A JSON-LD date that the meta tags and the page's own <time> both contradict is the
+    # CMS's error (a local time marked as UTC, a stale copy): take the two that agree.
+    if ld_date and meta_date and not _same_moment(ld_date, meta_date) and any(
+            _same_moment(meta_date, read_date(t))
+            for t in sel.css("time::attr(datetime)").getall()):
+        candidates = [("meta", meta_date), ("jsonld", ld_date)]
     modified = first(
         [parse_date(x) for x in strings(ld.get("dateModified"))],
         [parse_date(x) for x in meta("article:modified_time", "dateModified",
                                      "og:updated_time", "last-modified")],
     )
-    body, doc = body_and_metadata(root, url)
-    if doc is not None:
-        if not published:
-            published = parse_date(doc.date) or sel.css("time::attr(datetime)").get()
-            published = parse_date(published) if published else None
-        if not authors and doc.author:
-            authors = clean_authors(doc.author.split(";"), site_names)
+    published, source = _best_date(candidates)
+    if published is None or published.precision not in ("day", "time"):
+        text_date = next(filter(None, map(read_date, date_lines(sel, headline=headline))), None)
+        if text_date is None or text_date.precision not in ("day", "time"):
+            text_date = read_date(sel.css("time::attr(datetime)").get()) or text_date
+        candidates.append(("text", text_date))
+    body = body_of(root, url)
+    while body and body[0] in labels:
+        body.pop(0)
+    media = _media_page(sel, ld)
+    if media and _own_words(sel, body) < MEDIA_PAGE_MAX_WORDS:
+        raise ExtractionError("not_article", "a video or photo gallery page, not an article")
+    in_url = url_date(url)
+    published, source = _best_date(candidates)
+    if not title or not authors or published is None or published.precision not in (
+            "day", "time"):
+        doc = page_metadata(root, url)
         title = title or (doc.title and tidy(doc.title))
-    published = published or date_from_url(url)
+        if not authors and doc.author:
+            authors = clean_authors(doc.author.split(";"), site_names, datelines)
+        found = read_date(doc.date)
+        if found is not None and (in_url is None or found.isoformat() != in_url.isoformat()):
+            candidates.append(("text", found))
+    candidates.append(("url", in_url))
+    published, source = _best_date(candidates)
     language = lang.replace("_", "-").split("-")[0].lower() if isinstance(lang, str) else None
     if not language and body:
         sample = " ".join(body)[:2000]
@@ -141,7 +228,8 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
         "subtitle": first(strings(ld.get("alternativeHeadline")), strings(ld.get("description")),
                           meta("og:description", "description", "twitter:description")),
         "authors": authors,
-        "published": published,
+        "published": published.isoformat() if published else None,
+        "published_source": source,
         "modified": modified,
         "section": first(strings(ld.get("articleSection")), meta("article:section")),
         "tags": meta("article:tag") + keywords(ld.get("keywords"))
@@ -157,6 +245,40 @@ def extract_article(html: str, url: str) -> dict[str, Any]:
     }
 
 
+def _media_page(sel: Selector, ld: dict[str, Any]) -> str | None:
+    """"declared" when structured data describes only a video or gallery, "hinted" when
+    the OpenGraph type or a WordPress post format says video or gallery, else None."""
+    if not ld and jsonld_types(sel) & MEDIA_TYPES:
+        return "declared"
+    og_type = sel.xpath('//meta[@property="og:type"]/@content').get("")
+    classes = " ".join(sel.xpath("//body/@class | //article/@class").getall())
+    if og_type.strip().startswith("video") or _POST_FORMAT.search(classes):
+        return "hinted"
+    return None
+
+
+def _own_words(sel: Selector, body: list[str]) -> int:
+    """Words of the page's own paragraphs: those of the <article> around its headline (the
+    body extractor, given a near-empty page, fills it with the site's lists)."""
+    around = sel.xpath("(//h1)[1]/ancestor::article[1]")
+    if around:
+        return sum(len(t.split()) for t in around.xpath(
+            ".//text()[not(ancestor::figure or ancestor::script or ancestor::style or "
+            "ancestor::nav or ancestor::aside or ancestor::ul or ancestor::ol or "
+            "ancestor::form or ancestor::h1)]").getall())
+    return sum(len(p.split()) for p in body)
+
+
+def _same_moment(a: DateValue | None, b: DateValue | None) -> bool:
+    """Two dates name the same moment (naive ones compare by wall clock)."""
+    x, y = (a.moment() if a else None), (b.moment() if b else None)
+    if x is None or y is None:
+        return False
+    if (x.tzinfo is None) != (y.tzinfo is None):
+        x, y = x.replace(tzinfo=None), y.replace(tzinfo=None)
+    return bool(x == y)
+
+
 def load_article(fields: dict[str, Any], *, url: str, outlet: str | None = None,
                  language: str | None = None, timezone: str = "UTC",
                  status: int | None = None, discovery: dict[str, Any] | None = None,
@@ -166,14 +288,18 @@ def load_article(fields: dict[str, Any], *, url: str, outlet: str | None = None,
     ``language`` (the outlet's) and the discovery date only fill what the page
     did not say.  ``extra`` sets further item fields (``warc``, ``previous_version``).
     """
+    listed = (discovery or {}).get("date")
+    if listed and precision_of(fields.get("published")) not in ("day", "time"):
+        # the feed's day is better than a page that gives none, or only a month or year
+        fields = {**fields, "published": listed, "published_source": "feed"}
     loader = ArticleLoader(timezone=timezone)
     loader.add_value("url", url)
     loader.add_value("outlet", outlet)
     for name, value in fields.items():
         loader.add_value(name, value)
     loader.add_value("language", language)
-    if discovery:
-        loader.add_value("published", discovery.get("date"))
+    published = loader.get_output_value("published")
+    loader.add_value("published_precision", precision_of(published))
     body = loader.get_output_value("body") or []
     text = "\n\n".join(body)
     loader.add_value("text", text)
@@ -187,14 +313,17 @@ def load_article(fields: dict[str, Any], *, url: str, outlet: str | None = None,
 
 
 def article_from_page(body: bytes, url: str, *, outlet: str | None = None,
-                      content_type: str | None = None) -> dict[str, Any]:
+                      content_type: str | None = None,
+                      registry: Registry | None = None) -> dict[str, Any]:
     """The article of one saved page, extracted and cleaned as a crawl stores it.
 
     The outlet (its language and time zone) is the one named, else the
-    registry's outlet whose ``article_pattern`` matches ``url``, else none.
+    registry's outlet whose ``article_pattern`` matches ``url``, else none.  The
+    article carries the relevance pipeline's verdict as ``relevance``.
     Used by ``syria-archive extract``, the golden-file tests and the benchmark.
+    ``registry`` defaults to the bundled outlets.
     """
-    registry = Registry.load()
+    registry = registry or Registry.load()
     entry: Outlet | None = registry[outlet] if outlet else next(
         (o for o in registry if o.is_article(url)), None)
     fields = extract_page(body, url, content_type=content_type)
@@ -204,4 +333,8 @@ def article_from_page(body: bytes, url: str, *, outlet: str | None = None,
     cleaned = clean_article(dict(item), Counter())
     if not cleaned.get("body"):
         raise ExtractionError("no_body", "no article text in the page")
+    # the verdict the relevance pipeline would give, so that archivists see why
+    cleaned["relevance"] = judge_article(
+        cleaned, settings.RELEVANCE_MIN_BODY_MENTIONS,
+        all_syria=bool(entry and entry.all_syria)).as_dict()
     return cleaned

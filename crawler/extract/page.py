@@ -74,7 +74,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         except UnicodeDecodeError:
             pass
     encoding, text = html_to_unicode(content_type, body)
-    if not ARABIC.search(text) and len(_LATIN1_LETTERS.findall(text)) > 20:
+    # Not UTF-8 (checked above) yet read as UTF-8: the label lies; replacement
+    # characters instead of letters mean the page is in a legacy charset.
+    mislabelled = encoding in ("utf-8", "utf8") and text.count("\ufffd") > 20
+    if mislabelled or (not ARABIC.search(text) and len(_LATIN1_LETTERS.findall(text)) > 20):
         head = body[:4096].lower()
         if re.search(rb'<html[^>]*(?:lang=["\']?ar|dir=["\']?rtl)', head):
             logger.debug("Arabic page labelled %s, read as windows-1256", encoding)

@@ -11,6 +11,13 @@ tunnelled requests by their ``Host`` header.  HTTP itself is Twisted's
 Pages live in ``<pages>/<outlet>/routes.toml`` (see the README): each route
 maps a URL to a file, a redirect or a status; a route may ask for a charset
 (the file is transcoded when served) or a gzip-compressed body.
+
+For the fault-injection tests, a route can also ask for what a hostile or
+broken server does (none of the shipped pages does): ``headers`` (extra
+response headers, e.g. ``Retry-After`` or a ``Content-Encoding`` the file
+already has: the file is then sent byte for byte), ``cut_at`` (announce the
+whole length, send that many bytes, close), ``reset`` (abort the connection
+before answering), ``drip`` (send the body one byte every ``drip`` seconds).
 """
 
 from __future__ import annotations
@@ -63,6 +70,16 @@ class Route:
     status: int = 200
     redirect: str | None = None
     meta: dict[str, Any] | None = None
+    extra_headers: dict[str, str] | None = None
+    cut_at: int | None = None
+    reset: bool = False
+    drip: float | None = None
+
+    @property
+    def raw(self) -> bool:
+        """Sent exactly as given: never gzip-encoded again by the mirror."""
+        return bool(self.cut_at is not None or self.reset or self.drip
+                    or "Content-Encoding" in (self.extra_headers or {}))
 
     def body(self) -> bytes:
         if self.file is None:
@@ -71,12 +88,16 @@ class Route:
         if self.file.suffix == ".gz" and not self.gzip:
             data = gzip.decompress(data)
         if self.charset and self.charset.lower() not in ("utf-8", "utf8"):
-            data = data.decode("utf-8").encode(self.charset)
+            # as a site in a legacy charset does: what it cannot encode becomes &#NNNN;
+            data = data.decode("utf-8").encode(self.charset, errors="xmlcharrefreplace")
         if self.gzip:
             data = gzip.compress(data, mtime=0)
         return data
 
     def headers(self) -> dict[str, str]:
+        return {**self._headers(), **(self.extra_headers or {})}
+
+    def _headers(self) -> dict[str, str]:
         if self.redirect:
             return {"Location": self.redirect}
         ctype = self.content_type
@@ -97,7 +118,7 @@ def url_key(url: str) -> str:
 
 
 _ROUTE_KEYS = {"url", "file", "shared", "content_type", "charset", "gzip", "status",
-               "redirect"}
+               "redirect", "headers", "cut_at", "reset", "drip"}
 
 
 def default_shared() -> Path | None:
@@ -131,7 +152,8 @@ def load_routes(pages: Path, shared: Path | None = None) -> dict[str, Route]:
                                    raw["shared"])
                     continue
                 raw = {**raw, "file": str(shared / raw["shared"])}
-            if ("file" in raw) == ("redirect" in raw) and raw.get("status", 200) == 200:
+            if ("file" in raw) == ("redirect" in raw) and raw.get("status", 200) == 200 \
+                    and not raw.get("reset"):
                 raise MirrorError(f"{where}: give exactly one of 'file' or 'redirect'")
             file = routes_file.parent / raw["file"] if "file" in raw else None
             if file is not None and not file.is_file():
@@ -142,6 +164,9 @@ def load_routes(pages: Path, shared: Path | None = None) -> dict[str, Route]:
                 status=int(raw.get("status", 301 if "redirect" in raw else 200)),
                 redirect=raw.get("redirect"),
                 meta={k: v for k, v in raw.items() if k not in _ROUTE_KEYS},
+                extra_headers={str(k): str(v) for k, v in raw.get("headers", {}).items()},
+                cut_at=raw.get("cut_at"), reset=bool(raw.get("reset", False)),
+                drip=raw.get("drip"),
             )
             key = url_key(route.url)
             if key in routes:
@@ -168,7 +193,10 @@ class MirrorResource(resource.Resource):
         scheme = "https" if request.isSecure() else "http"
         return f"{scheme}://{host}{uri}"
 
-    def render(self, request: server.Request) -> bytes:
+    def route(self, request: server.Request) -> Route | None:
+        return self.routes.get(url_key(self._url(request)))
+
+    def render(self, request: server.Request) -> Any:
         url = self._url(request)
         route = self.routes.get(url_key(url))
         if route is None and url.startswith("http://"):
@@ -189,7 +217,38 @@ class MirrorResource(resource.Resource):
                 "user_agent": (request.getHeader("user-agent") or ""),
             }) + "\n")
             self.log.flush()
+        if route is not None and route.raw and request.method != b"HEAD":
+            return self._misbehave(request, route, body)
         return body if request.method != b"HEAD" else b""
+
+    def _misbehave(self, request: server.Request, route: Route, body: bytes) -> Any:
+        """What a broken or hostile server does, as the route asks (tests only)."""
+        from twisted.internet import reactor as _reactor
+
+        reactor: Any = _reactor
+        transport: Any = request.channel.transport
+        if route.reset:
+            transport.abortConnection()
+            return server.NOT_DONE_YET
+        request.setHeader("Content-Length", str(len(body)))
+        if route.cut_at is not None:
+            # Short of its Content-Length, the connection is dropped.
+            request.write(body[:route.cut_at])
+            reactor.callLater(0, transport.abortConnection)
+            return server.NOT_DONE_YET
+        if route.drip:
+            def drip(rest: bytes) -> None:
+                if request.finished or request._disconnected:
+                    return
+                if not rest:
+                    request.finish()
+                    return
+                request.write(rest[:1])
+                reactor.callLater(route.drip, drip, rest[1:])
+
+            drip(body)
+            return server.NOT_DONE_YET
+        return body
 
 
 def self_signed_tls(hosts: list[str] | None = None) -> ssl.CertificateOptions:
@@ -264,9 +323,24 @@ def default_pages() -> Path:
     return pages
 
 
+class _GzipUnlessRaw(server.GzipEncoderFactory):
+    """gzip content-encoding when the client accepts it, except for routes that must
+    go out byte for byte."""
+
+    def __init__(self, mirror: MirrorResource) -> None:
+        super().__init__()
+        self.mirror = mirror
+
+    def encoderForRequest(self, request: Any) -> Any:
+        route = self.mirror.route(request)
+        if route is not None and route.raw:
+            return None
+        return super().encoderForRequest(request)
+
+
 def make_site(routes: dict[str, Route], log: IO[str] | None = None) -> server.Site:
-    wrapped = resource.EncodingResourceWrapper(MirrorResource(routes, log),
-                                               [server.GzipEncoderFactory()])
+    mirror = MirrorResource(routes, log)
+    wrapped = resource.EncodingResourceWrapper(mirror, [_GzipUnlessRaw(mirror)])
     site = server.Site(wrapped)
     site.displayTracebacks = False
     site.noisy = False

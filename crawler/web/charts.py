@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 #: Articles per outlet, language and week (the week's Monday), by publication date.
 WEEKLY_SQL = """SELECT outlet, language, date(substr(published, 1, 10), '-6 days', 'weekday 1')
-    AS week, COUNT(*) AS n FROM articles WHERE published IS NOT NULL
+    AS week, COUNT(*) AS n FROM articles WHERE length(published) >= 10
     GROUP BY outlet, language, week ORDER BY week"""
 
 #: Per outlet: articles, and those recorded as duplicates of another.
