@@ -173,12 +173,12 @@ class RedisTurn:
         self._release(keys=[self.key], args=[self.token])
 
     async def _remote(self) -> None:
-        from scrapy.utils.defer import maybe_deferred_to_future
+        # Driven by Twisted (Deferred.fromCoroutine): it awaits Deferreds, not asyncio futures.
         from twisted.internet import reactor
         from twisted.internet.task import deferLater
 
         while not self.try_acquire():
-            await maybe_deferred_to_future(deferLater(reactor, self.poll, lambda: None))
+            await deferLater(reactor, self.poll, lambda: None)
 
     def acquire(self) -> Any:
         from twisted.internet.defer import Deferred
