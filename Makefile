@@ -54,6 +54,7 @@ crawl: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python tests/bench/bench_warc.py
 	$(BIN)/python tests/bench/bench_s3.py
+	$(BIN)/python tests/bench/bench_workers.py
 
 bench-dedup: $(STAMP)
 	$(BIN)/python tests/bench/bench_dedup.py --sizes 100000,1000000

@@ -173,8 +173,7 @@ class CrawlRun:
             for outlet_id in ids:
                 crawler = process.create_crawler(outlet_id)
                 crawlers[outlet_id] = crawler
-                process.crawl(crawler, since=since.isoformat() if since else None,
-                              max_pages=self.max_pages, urls=self.urls or None)
+                process.crawl(crawler, **self.spider_args(outlet_id, since))
             # Secrets given as settings or in proxy URLs never reach a log line (each
             # crawler may install Scrapy's root handler anew: filter them all, now).
             redact_handlers(logging.getLogger().handlers, settings)
@@ -206,6 +205,11 @@ class CrawlRun:
             return report
         finally:
             lock.close()
+
+    def spider_args(self, outlet_id: str, since: datetime | None) -> dict[str, Any]:
+        """The arguments of one outlet's spider (a worker takes them from Redis)."""
+        return {"since": since.isoformat() if since else None, "max_pages": self.max_pages,
+                "urls": self.urls or None}
 
     def restore_state(self, settings: Any) -> Any:
         """A machine resumes from the state the last run published on S3.  When S3

@@ -10,7 +10,8 @@ registry's ``[sections.more]``: stories, links, titles and dates at dotted paths
 
 Spider arguments: ``since`` (a date, ISO 8601), ``max_pages`` (section depth),
 ``urls`` (article URLs to archive now, space- or comma-separated; discovery is
-then skipped).
+then skipped), ``seeds`` (false: start from nothing but the shared queue of a
+distributed crawl, ``syria-archive worker``).
 Settings read: ``SECTION_MAX_PAGES``, ``DISCOVERY_SKIP_UNRELATED``, ``EXTRACT_WORKERS``,
 ``EXTRACT_TIMEOUT``, ``EXTRACT_RETRIES``,
 ``SITEMAP_MAX_SIZE``, ``CONTACT_URL``, ``USER_AGENT_TEMPLATE``.
@@ -106,8 +107,11 @@ class OutletSpider(scrapy.Spider):
                            self.outlet.id, request.url)
 
     def __init__(self, since: str | None = None, max_pages: str | int | None = None,
-                 urls: str | list[str] | None = None, **kwargs: Any) -> None:
+                 urls: str | list[str] | None = None, seeds: bool | str = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # A worker of a distributed crawl takes its work from the shared queue only.
+        self.seeds = seeds not in (False, "false", "False", "0", "no")
         self.since = parse_since(since)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         if isinstance(urls, str):
@@ -121,6 +125,8 @@ class OutletSpider(scrapy.Spider):
     # -- discovery -------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        if not self.seeds:
+            return
         for req in self.start_requests():
             yield req
 
