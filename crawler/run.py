@@ -260,15 +260,19 @@ class CrawlRun:
                                  f"({', '.join(outlet.allowed_domains)})")
         lock = self._lock()
         self.lock = lock
+        handlers: list[logging.Handler] = []
         try:
             for sub in ("items", "reports", "logs"):
                 (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
-            restored = self.restore_state(settings)
-            recovered = recover_interrupted_runs(self.data_dir, self.run_id, settings)
+            # Scrapy's logging is set up first (it closes handlers that exist before);
+            # then the run's own, so that restoring the state is logged too.
             process = CrawlerProcess(settings)
             handlers, log_path = self.log_handlers(settings)
+            redact_handlers(handlers, settings)
             for handler in handlers:
                 logging.getLogger().addHandler(handler)
+            restored = self.restore_state(settings)
+            recovered = recover_interrupted_runs(self.data_dir, self.run_id, settings)
             crawlers = {}
             started = time.time()
             for outlet_id in ids:
@@ -282,9 +286,6 @@ class CrawlRun:
             # crawler may install Scrapy's root handler anew: filter them all, now).
             redact_handlers(logging.getLogger().handlers, settings)
             process.start()
-            for handler in handlers:
-                logging.getLogger().removeHandler(handler)
-                handler.close()
             report = self.report(crawlers, started, since)
             if recovered:
                 report["recovered"] = recovered
@@ -312,6 +313,10 @@ class CrawlRun:
             self.after_write(report, path, settings)
             return report
         finally:
+            # the log holds the upload and the report too
+            for handler in handlers:
+                logging.getLogger().removeHandler(handler)
+                handler.close()
             lock.close()
 
     def restore_state(self, settings: Any) -> Any:
@@ -389,6 +394,10 @@ class CrawlRun:
             row["extract"] = _under(stats, "extract")
             row["fetch"] = _under(stats, "fetch")
             row["offsite"] = stats.get("offsite/filtered", 0)
+            # for the health report (crawler.health, crawler.alerts)
+            row["quality"] = _under(stats, "quality")
+            row["walls"] = _under(stats, "wall")
+            row["seconds"] = round(float(stats.get("elapsed_time_seconds") or 0), 1)
             row["finish_reason"] = stats.get("finish_reason")
             # IgnoreRequest is how robots.txt and offsite filtering say no: not an error.
             errors = sum(v for k, v in stats.items()
