@@ -127,8 +127,9 @@ def outlet_alerts(outlet: str, now: dict[str, Any], history: list[dict[str, Any]
     out = []
     if now["found"] == 0:
         before = [h["found"] for h in history if h["found"]]
-        was = (f"; it listed {median(before):.0f} a run over its last {len(before)} "
-               f"run(s) that listed any" if before else "")
+        was = ("" if not before else f" ({before[0]} at its last run that listed any)"
+               if len(before) == 1 else
+               f" (a median of {median(before):.0f} over its last {len(before)} such runs)")
         out.append(alert("empty", outlet, "its feeds, sitemaps and section pages listed "
                                           f"no article tonight{was}"))
     for kind, count, rate, what in (
@@ -188,6 +189,16 @@ def run_alerts(report: dict[str, Any], previous: dict[str, Any] | None, data_dir
         out.append(alert("disk", None, f"disk: {free:.0f} MB free on the disk of {data_dir} "
                                        f"(HEALTH_DISK_MIN_FREE_MB={limits.disk_min_free_mb:g})"))
     return out
+
+
+def merge(crawl: list[dict[str, Any]], health: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run's alerts in reading order: the run's own first, then outlet by outlet;
+    a crawl alert that a health alert says better (malformed sources, by URL) left out."""
+    named = {a["outlet"] for a in health if a["kind"] == "discovery"}
+    crawl = [a for a in crawl if not (a["outlet"] in named and " malformed " in a["message"])]
+    everything = crawl + health
+    order = {o: i for i, o in enumerate(dict.fromkeys(a["outlet"] for a in everything))}
+    return sorted(everything, key=lambda a: (a["outlet"] is not None, order[a["outlet"]]))
 
 
 def classify(message: str, outlets: set[str]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ goes to a rotating file, ``DATA/logs/nightly.log``.
 
 Settings read: ``NIGHTLY_LOOKBACK_DAYS``, ``NIGHTLY_OVERLAP_HOURS``,
 ``NIGHTLY_LOG_MAX_BYTES``, ``NIGHTLY_LOG_BACKUPS``, ``HEALTH_HISTORY_RUNS``,
-``HEALTH_WEBHOOK_ENV``, ``HEALTH_WEBHOOK_TIMEOUT``, the thresholds of :mod:`crawler.alerts`,
+``HEALTH_NOTIFY_ENV``, ``HEALTH_NOTIFY_TIMEOUT``, the thresholds of :mod:`crawler.alerts`,
 ``S3_URI`` and the settings of :mod:`crawler.run`.
 """
 
@@ -37,7 +37,15 @@ from pathlib import Path
 from typing import Any
 
 from crawler import __version__
-from crawler.alerts import Thresholds, alert, classify, outlet_alerts, outlet_metrics, run_alerts
+from crawler.alerts import (
+    Thresholds,
+    alert,
+    classify,
+    merge,
+    outlet_alerts,
+    outlet_metrics,
+    run_alerts,
+)
 from crawler.registry import Registry
 from crawler.report import HISTORY_RUNS, fetch_reports, load_history, write_html
 from crawler.run import CrawlRun
@@ -196,7 +204,9 @@ class NightlyRun(CrawlRun):
         self.health = health
         crawl = [classify(a, set(report["outlets"])) for a in report["alerts"]]
         state = self.state or load_state(self.data_dir)
-        alerting = {a["outlet"] for a in crawl + health}
+        # Any alert but a quality one may mean articles were missed: that outlet's window
+        # stays open (the next run looks back to its last good run again).
+        alerting = {a["outlet"] for a in crawl + health if a["kind"] != "quality"}
         for outlet_id, row in report["outlets"].items():
             entry = state["outlets"].setdefault(outlet_id, {})
             entry["last_run"] = self.run_id
@@ -204,7 +214,7 @@ class NightlyRun(CrawlRun):
                 entry["failing_since"] = entry.get("failing_since") or self.run_id
                 continue
             entry.pop("failing_since", None)
-            entry["last_success"] = self.started.isoformat(timespec="seconds")
+            entry["last_success"] = report["started"]  # when the crawl began
             entry["last_success_run"] = self.run_id
         state["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
         save_state(self.data_dir, state)
@@ -214,18 +224,19 @@ class NightlyRun(CrawlRun):
     def before_write(self, report: dict[str, Any], settings: Any) -> None:
         limits = Thresholds.from_settings(settings)
         previous = self.history[-1] if self.history else None
-        alerts = [classify(a, set(report["outlets"])) for a in report["alerts"]]
-        alerts += self.health + run_alerts(report, previous, self.data_dir, limits)
+        crawl = [classify(a, set(report["outlets"])) for a in report["alerts"]]
+        alerts = merge(crawl + run_alerts(report, previous, self.data_dir, limits),
+                       self.health)
         lock = getattr(self, "lock", None)
         if lock is not None and lock.taken_over:
             report["lock_taken_over"] = lock.taken_over
         report["cadence"] = self.cadence
         report["health"] = {"alerts": alerts}
         report["alerts"] = [a["message"] for a in alerts]
-        env = settings.get("HEALTH_WEBHOOK_ENV") or "SYRIA_ARCHIVE_WEBHOOK"
+        env = settings.get("HEALTH_NOTIFY_ENV") or "SYRIA_ARCHIVE_WEBHOOK"
         url = os.environ.get(env)
         if url:
-            failed = post_webhook(url, report, settings.getfloat("HEALTH_WEBHOOK_TIMEOUT", 10))
+            failed = post_webhook(url, report, settings.getfloat("HEALTH_NOTIFY_TIMEOUT", 10))
             report["webhook"] = {"sent": failed is None, "env": env}
             if failed:
                 extra = alert("webhook", None, f"webhook: the report could not be posted to "

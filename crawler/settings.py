@@ -157,5 +157,7 @@ HEALTH_QUALITY_DROP = 0.25  # dates, titles, authors, bodies: this far under the
 HEALTH_QUALITY_MIN_ARTICLES = 3
 HEALTH_NO_ARTICLE_SHARE = 0.25  # listed article pages that answered 200 without one
 HEALTH_DISK_MIN_FREE_MB = 2048
-HEALTH_WEBHOOK_ENV = "SYRIA_ARCHIVE_WEBHOOK"  # the variable that holds the webhook's URL
-HEALTH_WEBHOOK_TIMEOUT = 10.0
+# The webhook: the variable that holds its URL (a URL may hold a token: it is never
+# logged, and a setting's name saying WEBHOOK would have its value masked in logs).
+HEALTH_NOTIFY_ENV = "SYRIA_ARCHIVE_WEBHOOK"
+HEALTH_NOTIFY_TIMEOUT = 10.0

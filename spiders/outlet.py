@@ -43,7 +43,7 @@ from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
 from pipelines.relevance import mentions
 from spiders.discovery import DiscoveryError, Listing, read_feed, read_sitemap
 from spiders.failures import failure_reason
-from spiders.walls import find_wall
+from spiders.walls import WALL_MAX_WORDS, find_wall
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,18 @@ class OutletSpider(scrapy.Spider):
     def _stat(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
+
+    def _wall(self, response: TextResponse,
+              kinds: tuple[str, ...] = ("challenge", "paywall", "consent")) -> bool:
+        """A challenge, consent or paywall page instead of the article: counted, and not
+        done with (the outcome stays "failed"), so the next run asks for it again."""
+        wall = find_wall(response.text, kinds)
+        if wall is None:
+            return False
+        self._stat(f"wall/{wall[0]}")
+        logger.warning("Article %s answered with a %s page (%s), not the article; archived "
+                       "as it came, fetched again next run", response.url, wall[0], wall[1])
+        return True
 
     def _source_problem(self, kind: str, problem: str, url: str) -> None:
         """A feed, sitemap or section page that listed nothing or could not be read:
@@ -253,6 +265,10 @@ class OutletSpider(scrapy.Spider):
             logger.error("%s", exc)
             return
         self._stat("discovery/sitemap/read")
+        if sitemap.damaged:  # read as far as it goes, and said
+            self._source_problem("sitemap", "malformed", response.url)
+            logger.error("Sitemap %s is malformed XML (%s); its readable entries are used",
+                         response.url, sitemap.damaged)
         if not sitemap.entries:
             self._source_problem("sitemap", "empty", response.url)
         for listing in sitemap.entries:
@@ -377,14 +393,7 @@ class OutletSpider(scrapy.Spider):
                 timeout=self.settings.getfloat("EXTRACT_TIMEOUT", 60) or None,
                 retries=self.settings.getint("EXTRACT_RETRIES", 2), stats=self.crawler.stats)
         except ExtractionError as exc:
-            wall = None if exc.reason == "not_article" else find_wall(response.text)
-            if wall is not None:
-                # a challenge, consent or paywall page instead of the article: not done
-                # with ("failed"), so the next run asks for the article again
-                self._stat(f"wall/{wall[0]}")
-                logger.warning("Article %s answered with a %s page (%s), not the article; "
-                               "archived as it came, fetched again next run", response.url,
-                               wall[0], wall[1])
+            if exc.reason != "not_article" and self._wall(response):
                 return
             response.meta["article_outcome"] = "dropped"
             self._stat(f"item_dropped/{exc.reason}")
@@ -401,6 +410,9 @@ class OutletSpider(scrapy.Spider):
             # and tried again next run.
             self._stat("extract/failed/error")
             logger.exception("Extraction failed for %s", response.url)
+            return
+        words = sum(len(p.split()) for p in fields.get("body") or [])
+        if words < WALL_MAX_WORDS and self._wall(response, ("challenge", "paywall")):
             return
         response.meta["article_outcome"] = "extracted"
         yield load_article(

@@ -5,8 +5,9 @@ looked at once more (:func:`find_wall`): the interstitials that anti-bot service
 consent platforms and paywalls serve carry recognisable markers.  Such a page is
 archived as it came, counted under ``wall/<kind>`` (``challenge``, ``consent``,
 ``paywall``), logged with its URL, and not recorded as done: the next run fetches
-the article again.  Only pages without an article are looked at, since the same
-scripts and banners sit on ordinary article pages too.
+the article again.  Only pages without an article are looked at, and pages whose
+"article" is a few dozen words (an interstitial's text can pass for a short article;
+for those, consent banners do not count: ordinary article pages carry them too).
 
 Reads no settings.
 """
@@ -45,11 +46,16 @@ WALL_MARKERS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     ))
 
 
-def find_wall(text: str) -> tuple[str, str] | None:
-    """``(kind, what)`` of the wall this page (its decoded text; it gave no article)
-    shows, or None."""
+# An interstitial says a few dozen words; a real article, even a brief, says more.
+WALL_MAX_WORDS = 100
+
+
+def find_wall(text: str, kinds: tuple[str, ...] = ("challenge", "paywall", "consent")
+              ) -> tuple[str, str] | None:
+    """``(kind, what)`` of the wall this page (its decoded text, which gave no article
+    or a very short one) shows, or None."""
     head = text[:512 * 1024]  # interstitials are small; a marker sits near the top
     for kind, name, pattern in WALL_MARKERS:
-        if pattern.search(head):
+        if kind in kinds and pattern.search(head):
             return kind, name
     return None
