@@ -580,6 +580,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from crawler.report import last_line, summary
     from crawler.run import RunFailed, RunLocked
 
+    if args.outlets and args.cadence:
+        raise UsageError("name OUTLETs or give --cadence, not both")
     if args.lookback is not None and args.lookback <= 0:
         raise UsageError(f"--lookback must be a number of days above 0, not {args.lookback}")
     if args.max_pages is not None and args.max_pages < 1:
@@ -801,7 +803,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "crawl", parents=[common], help="crawl outlets into the data directory",
-        description="Crawl the named outlets (all when none is named) into DATA: articles "
+        description="Crawl the named outlets (every enabled one when none is named) into "
+                    "DATA: articles "
                     "about Syria as JSON Lines in DATA/items/, a JSON report in DATA/reports/, "
                     "a log in DATA/logs/. Set http_proxy/https_proxy to crawl through "
                     "`syria-archive mirror`. Exit codes: 0 all well, 1 failed, 2 bad usage, "

@@ -231,6 +231,7 @@ class NightlyRun(CrawlRun):
         if lock is not None and lock.taken_over:
             report["lock_taken_over"] = lock.taken_over
         report["cadence"] = self.cadence
+        report["html"] = str(self.data_dir / "reports" / f"{self.command}-{self.run_id}.html")
         report["health"] = {"alerts": alerts}
         report["alerts"] = [a["message"] for a in alerts]
         env = settings.get("HEALTH_NOTIFY_ENV") or "SYRIA_ARCHIVE_WEBHOOK"

@@ -268,9 +268,9 @@ class CrawlRun:
             # then the run's own, so that restoring the state is logged too.
             process = CrawlerProcess(settings)
             handlers, log_path = self.log_handlers(settings)
-            redact_handlers(handlers, settings)
             for handler in handlers:
                 logging.getLogger().addHandler(handler)
+            redact_handlers(logging.getLogger().handlers, settings)  # Scrapy's and ours
             restored = self.restore_state(settings)
             recovered = recover_interrupted_runs(self.data_dir, self.run_id, settings)
             crawlers = {}

@@ -232,6 +232,29 @@ def test_cadence_since_and_max_pages_choose_what_a_run_crawls(mirror: Mirror,
     assert none.returncode == 2 and "no enabled outlet has the cadence 'weekly'" in none.stderr
     bad = run_cli("nightly", "--data", str(data), "--lookback", "0")
     assert bad.returncode == 2 and "--lookback" in bad.stderr
+    both = run_cli("nightly", "mee", "--cadence", "nightly", "--data", str(data))
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
+@pytest.mark.timeout(300)
+def test_s3_unreadable_on_a_new_machine_stops_unless_fresh_state(mirror: Mirror,
+                                                                 tmp_path: Path) -> None:
+    from test_s3 import aws_env
+    from test_warc_runs import free_port
+
+    env = aws_env(f"http://127.0.0.1:{free_port()}", "s3://nowhere/x", mirror.env())
+    quick = ["-s", "S3_MAX_ATTEMPTS=1", "-s", "S3_CONNECT_TIMEOUT=1"]
+    data = tmp_path / "data"
+    stopped = nightly(mirror, data, "sana-en", "--lookback", LOOKBACK, "--s3",
+                      "s3://nowhere/x", *quick, env=env)
+    assert stopped.returncode == 1 and "nothing was crawled" in stopped.stderr
+    assert not read_items(data)
+    fresh = nightly(mirror, data, "sana-en", "--lookback", LOOKBACK, "--s3", "s3://nowhere/x",
+                    "--fresh-state", *quick, env=env)
+    assert fresh.returncode == 3, fresh.stderr[-2000:]
+    report = reports(data)[-1]
+    assert read_items(data) and report["upload"]["pending"] > 0
+    assert any(a["kind"] == "upload" for a in report["health"]["alerts"])
 
 
 @pytest.mark.timeout(400)
