@@ -1,7 +1,7 @@
 """The ``syria-archive`` command: thin argument parsing over the project's classes.
 
-Exit codes of ``crawl``: 0 all well; 1 failed; 2 bad usage or configuration;
-3 finished with alerts; 75 another run holds the lock.
+Exit codes of ``crawl`` and ``nightly``: 0 all well; 1 failed; 2 bad usage or
+configuration; 3 finished with alerts; 75 another run holds the lock.
 """
 
 from __future__ import annotations
