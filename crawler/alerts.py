@@ -5,7 +5,8 @@ compared with the same outlet's recent runs (the reports kept in ``DATA/reports/
 on S3), so an outlet that never names authors does not alert every night, and one that
 always did and stops does.  An alert is ``{"kind", "outlet", "message"}``; the kinds:
 
-- ``empty``: the outlet's feeds, sitemaps and section pages listed no article tonight;
+- ``empty``: the outlet's feeds, sitemaps and section pages listed no article tonight,
+  or it fetched article pages and kept none where its recent runs kept some;
 - ``errors`` / ``blocked``: failed fetches, failed extractions and 5xx answers, or
   403/429/503 answers, jumped above the outlet's usual share of its requests;
 - ``wall``: bot-challenge, consent or paywall pages where articles were listed, or
@@ -35,6 +36,8 @@ from typing import Any
 # 200 came back without one.  (Galleries and videos, "not_article", are expected.)
 NO_ARTICLE = ("no_body", "empty", "not_html")
 BLOCKED = ("403", "429", "503")
+# Dropped for what the article says (or when), not for what the page was.
+JUDGED = ("not_about_syria", "before_since", "not_article")
 # quality/<stat> -> words for "have ..."
 QUALITY = {"dated": "a date", "titled": "a title", "body_normal": "a body of normal length",
            "authored": "an author"}
@@ -108,6 +111,9 @@ def outlet_metrics(row: dict[str, Any]) -> dict[str, Any]:
         "no_article": no_article,
         "article_pages": int(row.get("articles_kept", 0)) + sum(dropped.values())
         + sum(walls.values()),
+        # the article pages that should each have given an article
+        "promised": int(row.get("articles_kept", 0)) + sum(walls.values())
+        + sum(v for k, v in dropped.items() if k not in JUDGED),
         "bytes": int(row.get("warc", {}).get("bytes", 0)),
         "seconds": float(row.get("seconds", 0) or 0),
         "quality_articles": articles,
@@ -132,6 +138,13 @@ def outlet_alerts(outlet: str, now: dict[str, Any], history: list[dict[str, Any]
                f" (a median of {median(before):.0f} over its last {len(before)} such runs)")
         out.append(alert("empty", outlet, "its feeds, sitemaps and section pages listed "
                                           f"no article tonight{was}"))
+    elif now["promised"] >= 3 and now["articles"] == 0:
+        before = [h["articles"] for h in history if h["promised"] and h["articles"]]
+        if before:
+            out.append(alert("empty", outlet, f"fetched {now['promised']} listed article "
+                                              "pages and kept no article (a median of "
+                                              f"{median(before):.0f} over its last "
+                                              f"{len(before)} runs that fetched any)"))
     for kind, count, rate, what in (
             ("blocked", now["blocked"], now["block_rate"], "answers were 403/429/503"),
             ("errors", now["errors"], now["error_rate"],
