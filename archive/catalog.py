@@ -3,7 +3,8 @@
 One SQLite file (``DATA/state/catalog.sqlite3``) maps an article to its WARC
 record (file, offset, length, record id) and keeps what researchers filter by
 (outlet, language, title, published, URL, canonical URL) and the dedup verdict
-(``duplicate_of``, ``cluster_id``, ``similarity``).  An FTS5 index holds the
+(``duplicate_of``, ``cluster_id``, ``similarity``) with the translation link
+(``translation_of``).  An FTS5 index holds the
 title and text in their matching form (:func:`archive.text.fold`),
 plus Arabic words without the clitics written in front of them, so that a
 search for "دمشق" finds "وبدمشق" and one for "حلب" does not find "حلبة".
@@ -49,7 +50,8 @@ CREATE TABLE IF NOT EXISTS articles (
     duplicate_of TEXT,
     cluster_id TEXT,
     similarity REAL,
-    run_id TEXT
+    run_id TEXT,
+    translation_of TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_outlet_published ON articles (outlet, published);
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
@@ -60,7 +62,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
 """
 COLUMNS = ("url", "canonical_url", "outlet", "language", "title", "published", "fetched_at",
            "word_count", "warc_file", "warc_offset", "warc_length", "record_id", "revisit_of",
-           "dedup", "duplicate_of", "cluster_id", "similarity", "run_id")
+           "dedup", "duplicate_of", "cluster_id", "similarity", "run_id", "translation_of")
 
 
 def fts_query(query_words: list[str]) -> str:
@@ -94,7 +96,15 @@ class Catalog:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         else:
             self.db = open_state_db(path, SCHEMA, autocommit=False)
+            self._upgrade()
         self.db.row_factory = sqlite3.Row
+
+    def _upgrade(self) -> None:
+        """A catalog written before translation links gets their column (empty)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        if "translation_of" not in have:
+            self.db.execute("ALTER TABLE articles ADD COLUMN translation_of TEXT")
+            self.db.commit()
 
     @classmethod
     def for_data(cls, data_dir: Path, readonly: bool = False) -> Catalog:

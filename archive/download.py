@@ -42,7 +42,8 @@ KINDS = {"warc": "warc/", "cdxj": "cdxj/", "articles": "articles/", "catalog": "
 EXPORT_FIELDS = ("url", "canonical_url", "outlet", "language", "title", "subtitle", "authors",
                  "published", "modified", "section", "tags", "text", "word_count",
                  "fetched_at", "status", "dedup", "duplicate_of", "cluster_id", "similarity",
-                 "is_duplicate", "warc_file", "warc_offset", "warc_length", "warc_record_id")
+                 "translation_of", "is_duplicate", "warc_file", "warc_offset", "warc_length",
+                 "warc_record_id")
 
 
 @dataclass

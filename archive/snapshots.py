@@ -209,11 +209,22 @@ def publish_state(store: S3Store, outbox: Outbox, data_dir: Path) -> dict[str, A
     condition = {"IfMatch": marker.etag} if marker.etag else {"IfNoneMatch": "*"}
     from botocore.exceptions import ClientError
 
-    try:
-        response = store.client.put_object(
+    def put(condition: dict[str, str]) -> Any:
+        return store.client.put_object(
             Bucket=store.config.bucket, Key=store.full_key(POINTER_KEY),
             Body=json.dumps(pointer, indent=2).encode("utf-8"),
             ContentType="application/json", **condition)
+
+    try:
+        try:
+            response = put(condition)
+        except ClientError as exc:
+            if (exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404")
+                    or "IfMatch" not in condition):
+                raise
+            # This archive has no pointer at all (a new bucket or prefix): nothing newer
+            # can be replaced; the pointer is created, and only if still absent.
+            response = put({"IfNoneMatch": "*"})
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
         if code not in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):

@@ -780,6 +780,156 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- dedup over a file of articles (crawler.dedupfile) -------------------------------
+
+def _dedup_settings(pairs: list[str] | None) -> Any:
+    from scrapy.utils.project import get_project_settings
+
+    from crawler import settings as project
+
+    settings = get_project_settings()
+    for item in pairs or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("DEDUP_") or not hasattr(project, name):
+            known = ", ".join(k for k in dir(project) if k.startswith("DEDUP_"))
+            raise UsageError(f"-s/--set takes a dedup setting NAME=VALUE ({known}), "
+                             f"not {item!r}")
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def cmd_dedup(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from archive.datasets import DatasetError, iter_articles
+    from crawler.dedupfile import FileDedup, brief
+    from crawler.registry import Registry
+    from pipelines.dedup import DedupRules
+
+    try:
+        rules = DedupRules.from_settings(_dedup_settings(args.set))
+    except ValueError as exc:  # a -s value that is not a number
+        raise UsageError(f"-s/--set: {exc}") from None
+    if args.threshold is not None:
+        if not 0 < args.threshold <= 1:
+            raise UsageError(f"--threshold must be above 0 and at most 1, not {args.threshold}")
+        # One threshold: Jaccard never says more than containment does (it is never higher).
+        rules = replace(rules, containment=args.threshold,
+                        threshold=max(args.threshold, rules.threshold))
+    groups = {o.id: o.group or o.id for o in Registry.load(_extra_registry())}
+    with tempfile.TemporaryDirectory(prefix="syria-archive-dedup-in-") as tmp:
+        path = Path(args.file)
+        if args.file == "-":  # read twice (checked whole first): keep a copy
+            path = Path(tmp) / f"stdin.{args.format or 'jsonl'}"
+            with path.open("wb") as copy:
+                shutil.copyfileobj(sys.stdin.buffer, copy)
+        try:
+            total = sum(1 for _ in iter_articles(path, args.format))
+        except DatasetError as exc:
+            raise UsageError(str(exc)) from None
+        output = Path(args.output) if args.output else None
+        partial = output.with_name(output.name + ".part") if output else None
+        out = partial.open("w", encoding="utf-8") if partial else sys.stdout
+        job = FileDedup(rules, groups)
+        try:
+            for article in job.run(path, args.format, progress=not args.no_progress,
+                                   total=total):
+                if args.originals and article["duplicate_of"]:
+                    continue
+                out.write(json.dumps(brief(article) if args.verdicts else article,
+                                     ensure_ascii=False, default=str) + "\n")
+        except BaseException:
+            if partial:
+                out.close()
+                partial.unlink(missing_ok=True)
+            raise
+        if partial and output:
+            out.close()
+            partial.replace(output)
+    print(f"syria-archive dedup: {job.summary()}"
+          + (f" -> {output}" if output else ""), file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_dedup_command(sub: Any) -> None:
+    from archive.datasets import FORMATS
+
+    p = sub.add_parser(
+        "dedup", help="run the dedup rules over a file of articles",
+        description="Run the dedup rules of a crawl over a file of articles (what `export` "
+                    "writes, or any JSON Lines, CSV or Parquet file with url, outlet, "
+                    "language, title, text or body, published), without touching the "
+                    "archive's state, and print each article as one JSON line with its "
+                    "verdict: dedup (new, url, exact, near), duplicate_of (the canonical URL "
+                    "of the first such article in the file), similarity, cluster_id and "
+                    "translation_of (the same story in the outlet group's other language). "
+                    "A summary goes to stderr. Exit code 2 for a bad file, naming its line.")
+    p.add_argument("file", metavar="FILE",
+                   help="the articles (.jsonl, .jsonl.gz, .csv, .parquet; - for standard "
+                        "input, JSON Lines unless --format says otherwise)")
+    p.add_argument("--threshold", type=float, metavar="X",
+                   help="near-duplicate threshold: the share of the shorter text found in "
+                        "the other (default DEDUP_CONTAINMENT, 0.65); the similarity "
+                        "printed is this share")
+    p.add_argument("--format", choices=FORMATS, help="the file's format (default: its name)")
+    p.add_argument("--verdicts", action="store_true",
+                   help="print only the URL, outlet, language, title, date and verdict")
+    p.add_argument("--originals", action="store_true",
+                   help="leave duplicates out: a deduplicated dataset")
+    p.add_argument("-o", "--output", metavar="FILE.jsonl",
+                   help="write to FILE (whole or not at all) instead of standard output")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
+                   help="another DEDUP_* setting, e.g. DEDUP_FACTS_CONFLICT=0.4 (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=cmd_dedup)
+
+
+# -- check: what works of each outlet's setup (crawler.check) ----------------------------
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from crawler.check import check_outlets, render
+
+    overrides = {}
+    for item in args.set or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-s/--set takes NAME=VALUE, not {item!r}")
+        overrides[name] = value
+    try:
+        checks = check_outlets(args.outlets, overrides)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        for c in checks:
+            print(_json.dumps(c.as_dict(), ensure_ascii=False))
+    else:
+        print(render(checks))
+    return EXIT_OK if all(c.healthy for c in checks) else EXIT_ALERTS
+
+
+def _add_check_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "check", help="check each outlet's feeds, sitemaps, sections and one article",
+        description="Fetch each outlet's discovery sources and one listed article through "
+                    "the crawler (robots.txt obeyed, the project's settings, http_proxy/"
+                    "https_proxy, so it works on the offline mirror as on the real sites) "
+                    "and print per outlet what works: robots.txt, each feed and sitemap "
+                    "parsed with its article links, each section page with the links it "
+                    "lists, and the article extracted with title, date and body. Nothing is "
+                    "archived. Exit codes: 0 every outlet healthy, 3 an outlet's setup is "
+                    "broken, 2 bad usage. Run it after adding or fixing an outlet.")
+    p.add_argument("outlets", nargs="*", metavar="OUTLET", help="outlet ids (default: all)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per outlet: healthy, and each finding")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
+                   help="override a Scrapy setting, e.g. DOWNLOAD_DELAY=0 (repeatable)")
+    p.set_defaults(func=cmd_check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # Commands that never touch S3 take --data only: every option shown must work.
     local = Parser(add_help=False)
@@ -885,6 +1035,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "new extraction (each article keeps its capture and dedup verdict); "
                         "takes the crawl lock")
     p.set_defaults(func=cmd_reextract)
+    _add_dedup_command(sub)
+    _add_check_command(sub)
     return parser
 
 

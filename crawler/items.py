@@ -48,11 +48,13 @@ class Article(scrapy.Item):
     discovery = scrapy.Field()
     warc = scrapy.Field()
     previous_version = scrapy.Field()
-    # dedup verdict (pipelines.dedup): "new", "url", "exact" or "near"
+    # dedup verdict (pipelines.dedup): "new", "url", "exact", "near" or "new_version"
     dedup = scrapy.Field()
     duplicate_of = scrapy.Field()
     similarity = scrapy.Field()
     cluster_id = scrapy.Field()
+    # the same story in the outlet group's other language (pipelines.dedup), not a duplicate
+    translation_of = scrapy.Field()
     # the relevance verdict (pipelines.relevance): about_syria, mentions, terms, rule
     relevance = scrapy.Field()
 

@@ -84,6 +84,8 @@ class Outlet:
     article_pattern: re.Pattern[str]
     exclude_pattern: re.Pattern[str] | None = None
     all_syria: bool = False
+    # Outlets of one media group in several languages (translations are linked, not merged).
+    group: str | None = None
     download_delay: float | None = None
     timezone: str = "UTC"
     feeds: tuple[Source, ...] = ()
@@ -113,7 +115,7 @@ class Outlet:
 
 _TOP_KEYS = {
     "name", "language", "base_url", "allowed_domains", "article_pattern", "exclude_pattern",
-    "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections",
+    "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections", "group",
     "enabled", "cadence",
 }
 _SOURCE_KEYS = {"url", "syria"}
@@ -204,6 +206,9 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
     if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float)
                               or delay < 0):
         raise check.fail("download_delay", f"must be a number of seconds >= 0, not {delay!r}")
+    group = check.string(data, "group", required=False)
+    if group is not None and not ID_RE.match(group):
+        raise check.fail("group", f"must be 2-41 lowercase letters, digits or '-', not {group!r}")
     timezone = check.string(data, "timezone", required=False) or "UTC"
     try:
         ZoneInfo(timezone)
@@ -257,7 +262,7 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
     return Outlet(
         id=outlet_id, name=name or outlet_id, language=language, base_url=base_url,
         allowed_domains=tuple(domains), article_pattern=article_pattern,
-        exclude_pattern=exclude_pattern, all_syria=check.boolean(data, "all_syria"),
+        exclude_pattern=exclude_pattern, all_syria=check.boolean(data, "all_syria"), group=group,
         download_delay=float(delay) if delay is not None else None, timezone=timezone,
         feeds=feeds, sitemaps=sitemaps, sections=tuple(sections),
         path=Path(path) if path != "<registry>" else None,

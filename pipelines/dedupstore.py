@@ -1,21 +1,31 @@
 """The deduplication index, kept across runs under the data directory.
 
 Only originals are indexed: their canonical URL, exact text fingerprint,
-MinHash signature and LSH band keys.  A duplicate's own canonical URL is
-remembered as pointing at its original, so it is recognised next time without
-being compared again.  :class:`DedupStore` is the interface; SQLite serves a
-single machine (``state/dedup.sqlite3``), and a Redis store can serve
-distributed crawls with the same five methods.
+MinHash signature and LSH band keys, their facts (:mod:`pipelines.facts`) and,
+for finding translations, their language, outlet group and day of publication.
+A duplicate's own canonical URL is remembered as pointing at its original, so it
+is recognised next time without being compared again.  :class:`DedupStore` is the
+interface; SQLite serves a single machine (``state/dedup.sqlite3``), and a Redis
+store can serve distributed crawls with the same methods.
+
+An index written by an earlier version is brought up to date when opened: the
+columns it lacks are added (its originals have no facts, so no facts veto and no
+translation link applies to them), and its LSH band keys are rebuilt from the
+stored signatures when the banding changed (:data:`pipelines.similarity.LSH_SCHEME`).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from archive.statedb import open_state_db
-from pipelines.similarity import Signature
+from pipelines.facts import from_text, to_text
+from pipelines.similarity import LSH_SCHEME, Signature
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,15 +35,26 @@ class Original:
     outlet: str
     cluster: str
     signature: Signature | None = None
+    facts: frozenset[str] | None = None
+    language: str | None = None
 
 
 class DedupStore(Protocol):
     def by_url(self, key: str) -> Original | None: ...
     def by_fingerprint(self, fingerprint: str) -> Original | None: ...
     def candidates(self, band_keys: list[int]) -> list[Original]: ...
+    def translation_candidates(self, group: str, language: str, first_day: int,
+                               last_day: int) -> list[Original]: ...
     def add_original(self, key: str, canonical: str, outlet: str, cluster: str,
-                     fingerprint: str, signature: Signature) -> Original: ...
+                     fingerprint: str, signature: Signature, *,
+                     facts: frozenset[str] | None = None, language: str | None = None,
+                     group: str | None = None, day: int | None = None) -> Original: ...
     def add_alias(self, key: str, original: Original) -> None: ...
+
+
+# Columns added after the first release, with their types.
+_ADDED_COLUMNS = {"facts": "TEXT", "language": "TEXT", "grp": "TEXT", "day": "INTEGER"}
+_SELECT = "SELECT id, canonical, outlet, cluster, signature, facts, language FROM originals"
 
 
 class SqliteDedupStore:
@@ -51,19 +72,51 @@ class SqliteDedupStore:
             CREATE TABLE IF NOT EXISTS bands (
                 key INTEGER NOT NULL, original INTEGER NOT NULL,
                 PRIMARY KEY (key, original)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
         self.commit_every = commit_every
         self._pending = 0
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring an index written by an earlier version up to date (see the module doc)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(originals)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in have:
+                self.db.execute(f"ALTER TABLE originals ADD COLUMN {name} {kind}")
+        self.db.execute("CREATE INDEX IF NOT EXISTS originals_group_day ON originals (grp, day) "
+                        "WHERE grp IS NOT NULL")
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'lsh'").fetchone()
+        # An index without the mark predates it: its bands were 32 of 4 rows.
+        scheme = row[0] if row else ("32x4" if self.count() else LSH_SCHEME)
+        if scheme != LSH_SCHEME:
+            self._rebuild_bands(scheme)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('lsh', ?)", (LSH_SCHEME,))
+        self.db.commit()
+
+    def _rebuild_bands(self, old: str) -> None:
+        total = self.count()
+        logger.warning("Rebuilding the LSH bands of %s (%s -> %s) for %d originals",
+                       self.path, old, LSH_SCHEME, total)
+        self.db.execute("DELETE FROM bands")
+        done = 0
+        rows = self.db.execute("SELECT id, signature FROM originals").fetchall()
+        for oid, blob in rows:
+            self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
+                                [(k, oid) for k in Signature.from_bytes(blob).bands()])
+            done += 1
+            if done % 100_000 == 0:
+                logger.info("LSH bands rebuilt for %d of %d originals", done, total)
 
     def _original(self, row: tuple | None) -> Original | None:
         if row is None:
             return None
-        return Original(row[0], row[1], row[2], row[3], Signature.from_bytes(row[4]))
+        return Original(row[0], row[1], row[2], row[3], Signature.from_bytes(row[4]),
+                        from_text(row[5]), row[6])
 
     def _get(self, original_id: int) -> Original | None:
-        return self._original(self.db.execute(
-            "SELECT id, canonical, outlet, cluster, signature FROM originals WHERE id = ?",
-            (original_id,)).fetchone())
+        return self._original(self.db.execute(f"{_SELECT} WHERE id = ?",
+                                              (original_id,)).fetchone())
 
     def by_url(self, key: str) -> Original | None:
         row = self.db.execute("SELECT original FROM urls WHERE canonical = ?",
@@ -78,22 +131,34 @@ class SqliteDedupStore:
     def candidates(self, band_keys: list[int]) -> list[Original]:
         marks = ",".join("?" * len(band_keys))
         rows = self.db.execute(
-            "SELECT id, canonical, outlet, cluster, signature FROM originals WHERE id IN "
+            f"{_SELECT} WHERE id IN "
             f"(SELECT DISTINCT original FROM bands WHERE key IN ({marks}))", band_keys).fetchall()
         return [o for o in map(self._original, rows) if o is not None]
 
+    def translation_candidates(self, group: str, language: str, first_day: int,
+                               last_day: int) -> list[Original]:
+        """Originals of the outlet group in another language, published in the days given."""
+        rows = self.db.execute(
+            f"{_SELECT} WHERE grp = ? AND day BETWEEN ? AND ? AND language != ? "
+            "AND facts IS NOT NULL", (group, first_day, last_day, language)).fetchall()
+        return [o for o in map(self._original, rows) if o is not None]
+
     def add_original(self, key: str, canonical: str, outlet: str, cluster: str,
-                     fingerprint: str, signature: Signature) -> Original:
+                     fingerprint: str, signature: Signature, *,
+                     facts: frozenset[str] | None = None, language: str | None = None,
+                     group: str | None = None, day: int | None = None) -> Original:
         cur = self.db.execute(
-            "INSERT INTO originals (canonical, outlet, cluster, signature) VALUES (?, ?, ?, ?)",
-            (canonical, outlet, cluster, signature.to_bytes()))
+            "INSERT INTO originals (canonical, outlet, cluster, signature, facts, language, "
+            "grp, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (canonical, outlet, cluster, signature.to_bytes(),
+             None if facts is None else to_text(facts), language, group, day))
         oid = int(cur.lastrowid or 0)
         self.db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?)", (key, oid))
         self.db.execute("INSERT OR IGNORE INTO fingerprints VALUES (?, ?)", (fingerprint, oid))
         self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)",
                             [(k, oid) for k in signature.bands()])
         self._maybe_commit()
-        return Original(oid, canonical, outlet, cluster, signature)
+        return Original(oid, canonical, outlet, cluster, signature, facts, language)
 
     def add_alias(self, key: str, original: Original) -> None:
         self.db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?)", (key, original.id))

@@ -28,6 +28,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
+from scrapy.link import Link
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
 from scrapy.utils.gz import gunzip, gzip_magic_number
@@ -283,6 +284,16 @@ class OutletSpider(scrapy.Spider):
             if req is not None:
                 yield req
 
+    def section_links(self, response: TextResponse, section: Section) -> list[Link]:
+        """The article links of a section page (in its ``links`` region, when given)."""
+        return LinkExtractor(
+            allow=self.outlet.article_pattern.pattern,
+            deny=self.outlet.exclude_pattern.pattern if self.outlet.exclude_pattern else (),
+            allow_domains=self.outlet.allowed_domains,
+            restrict_css=section.links or (),
+            unique=True,
+        ).extract_links(response)
+
     def parse_section(self, response: Response, section: Section,
                       page: int) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):
@@ -291,14 +302,7 @@ class OutletSpider(scrapy.Spider):
             return
         self._cut_short(response)
         self._stat("discovery/section/pages")
-        extractor = LinkExtractor(
-            allow=self.outlet.article_pattern.pattern,
-            deny=self.outlet.exclude_pattern.pattern if self.outlet.exclude_pattern else (),
-            allow_domains=self.outlet.allowed_domains,
-            restrict_css=section.links or (),
-            unique=True,
-        )
-        links = extractor.extract_links(response)
+        links = self.section_links(response, section)
         if not links and page == 1:
             self._source_problem("section", "empty", response.url)
         for link in links:

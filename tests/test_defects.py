@@ -202,6 +202,29 @@ def test_2_two_machines_never_overwrite_each_others_state(
         (c / "state" / "catalog.sqlite3").read_bytes()).hexdigest()
 
 
+def test_2_state_published_to_a_new_empty_archive(
+        s3: FaultyS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data directory whose state came from one archive, pointed at a new, empty one
+    (another bucket or prefix, or the demo's fresh S3): the pointer there is created."""
+    from archive.s3 import S3Config, S3Store
+
+    for name, value in aws_env(s3.endpoint, "s3://defects/first", {}).items():
+        monkeypatch.setenv(name, value)
+    data = _state_dir(tmp_path / "a", "a0")
+    first = S3Store(S3Config.from_uri("s3://defects/first"))
+    assert _run(first, data, "20261101T000000Z")["published"] == "20261101T000000Z"
+    empty = S3Store(S3Config.from_uri("s3://defects/empty"))
+    second = _run(empty, data, "20261102T000000Z")
+    assert second["published"] == "20261102T000000Z" and not second.get("diverged")
+    pointer = json.loads(client(s3.endpoint).get_object(
+        Bucket="defects", Key="empty/state/HEAD.json")["Body"].read())
+    assert pointer["run_id"] == "20261102T000000Z"
+    # and the first archive's pointer is where the first run left it
+    first_pointer = json.loads(client(s3.endpoint).get_object(
+        Bucket="defects", Key="first/state/HEAD.json")["Body"].read())
+    assert first_pointer["run_id"] == "20261101T000000Z"
+
+
 # -- 3: a killed extraction worker loses no article; failures are retried ----------------
 
 def _workers(pid: int) -> list[int]:
