@@ -100,6 +100,11 @@ def manifest_key(run_id: str) -> str:
     return f"manifests/{run_id}.json"
 
 
+def report_key(run_id: str, name: str) -> str:
+    """A run's health report (``nightly-RUN.json``, ``.html``), filed by its day."""
+    return f"reports/{run_date(run_id)}/{name}"
+
+
 def state_key(name: str) -> str:
     return f"state/{name}"
 

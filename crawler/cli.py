@@ -1,7 +1,7 @@
 """The ``syria-archive`` command: thin argument parsing over the project's classes.
 
-Exit codes of ``crawl``: 0 all well; 1 failed; 2 bad usage or configuration;
-3 finished with alerts; 75 another run holds the lock.
+Exit codes of ``crawl`` and ``nightly``: 0 all well; 1 failed; 2 bad usage or
+configuration; 3 finished with alerts; 75 another run holds the lock.
 """
 
 from __future__ import annotations
@@ -62,21 +62,11 @@ def _extra_registry() -> list[str]:
 def cmd_crawl(args: argparse.Namespace) -> int:
     from crawler.run import CrawlRun, RunFailed, RunLocked
 
-    overrides = {}
-    for item in args.set or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise UsageError(f"-s/--set takes NAME=VALUE, not {item!r}")
-        overrides[name] = value
+    overrides = _run_overrides(args)
     if args.url and len(args.outlets) != 1:
         raise UsageError("--url needs exactly one OUTLET, the one the URLs belong to")
     if args.max_pages is not None and args.max_pages < 1:
         raise UsageError(f"--max-pages must be 1 or more, not {args.max_pages}")
-    if args.s3:
-        _s3_uri(args.s3)
-        overrides["S3_URI"] = args.s3
-    if args.fresh_state:
-        overrides["S3_FRESH_STATE"] = "True"
     redis_url = _redis_url(args, required=False)
     if redis_url:
         from crawler.distributed import WorkerRun
@@ -731,6 +721,173 @@ def _add_distributed_commands(sub: Any, common: argparse.ArgumentParser) -> None
     p.set_defaults(func=cmd_merge)
 
 
+# -- nightly runs, their reports, cron (crawler.nightly, crawler.report, crawler.schedule) --
+
+def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """-s NAME=VALUE, --s3 and --fresh-state as setting overrides."""
+    overrides: dict[str, Any] = dict(_overrides(args.set))
+    if args.s3:
+        _s3_uri(args.s3)
+        overrides["S3_URI"] = args.s3
+    if getattr(args, "fresh_state", False):
+        overrides["S3_FRESH_STATE"] = "True"
+    return overrides
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from crawler.nightly import NightlyRun
+    from crawler.report import last_line, summary
+    from crawler.run import RunFailed, RunLocked
+
+    if args.outlets and args.cadence:
+        raise UsageError("name OUTLETs or give --cadence, not both")
+    if args.lookback is not None and args.lookback <= 0:
+        raise UsageError(f"--lookback must be a number of days above 0, not {args.lookback}")
+    if args.max_pages is not None and args.max_pages < 1:
+        raise UsageError(f"--max-pages must be 1 or more, not {args.max_pages}")
+    run = NightlyRun(data_dir=_data_dir(args), outlets=args.outlets, cadence=args.cadence,
+                     since=args.since, lookback_days=args.lookback, max_pages=args.max_pages,
+                     overrides=_run_overrides(args), quiet=args.quiet)
+    try:
+        report = run.execute()
+    except RunLocked as exc:
+        print(f"syria-archive nightly: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except RunFailed as exc:
+        print(f"syria-archive nightly: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"syria-archive nightly: {exc.filename or run.data_dir}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not (args.quiet and report["exit_code"] == EXIT_OK):
+        print(summary(report))
+        print(last_line(report))
+    return int(report["exit_code"])
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from crawler.report import ReportError, fetch_reports, find_report, summary, write_html
+
+    data = _data_dir(args)
+    store = _s3_store(args)
+    if store is not None:
+        try:
+            fetch_reports(data, store)
+        except Exception as exc:  # S3 down: the local reports still answer
+            print(f"syria-archive report: the reports on {store.config.uri} could not be "
+                  f"read ({str(exc)[:200]}); local reports only", file=sys.stderr)
+    try:
+        path = find_report(data, args.run)
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        print(f"syria-archive report: {path}: not a run report: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    html = path.with_suffix(".html")
+    if not html.is_file():  # a crawl's report, or one fetched without its page
+        html = write_html(report, path, data)
+    print(summary(report))
+    print(f"exit code {report.get('exit_code')}; page: {html}")
+    if args.open and not webbrowser.open(html.resolve().as_uri()):
+        print("syria-archive report: no browser could be started to open it", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    import shutil
+
+    from crawler.registry import Registry
+    from crawler.schedule import ScheduleError, cron_block, install
+
+    data = _data_dir(args).resolve()
+    s3 = args.s3 or os.environ.get("SYRIA_ARCHIVE_S3") or None
+    if s3:
+        _s3_uri(s3)
+    executable = args.executable or shutil.which("syria-archive") or \
+        f"{sys.executable} -m crawler.cli"
+    extra = os.environ.get("SYRIA_ARCHIVE_OUTLETS") or None
+    block = cron_block(Registry.load(_extra_registry()), data, executable, s3, extra)
+    print("\n".join(block))
+    if args.install or args.remove:
+        try:
+            changed = install(block, data, args.user, remove=args.remove)
+        except ScheduleError as exc:
+            print(f"syria-archive schedule: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        whose = f"the crontab of {args.user}" if args.user else "your crontab"
+        done = ("removed from" if args.remove else "installed in") if changed else \
+            ("was not in" if args.remove else "already installed in")
+        print(f"syria-archive schedule: {done} {whose}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_nightly_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    from crawler.registry import CADENCES
+
+    p = sub.add_parser(
+        "nightly", parents=[common], help="the run for cron: crawl, archive, report",
+        description="Crawl every enabled outlet (or those named, or those of one --cadence) "
+                    "since its last run without an alert (first run: --lookback days), "
+                    "incrementally, with WARCs, dedup, catalog and S3 upload; then write the "
+                    "health report: DATA/reports/nightly-RUN.json, the page nightly-RUN.html "
+                    "beside it (both on S3 too), a summary on stdout and a last line with "
+                    "the exit code, the alerts and the page. The log goes to DATA/logs/"
+                    "nightly.log (rotated). The JSON is posted to the URL in "
+                    "$SYRIA_ARCHIVE_WEBHOOK when set. Exit codes: 0 all well, 1 failed, "
+                    "2 bad usage, 3 finished with alerts, 75 another run holds the lock.")
+    p.add_argument("outlets", nargs="*", metavar="OUTLET",
+                   help="only these outlets (default: every enabled one)")
+    p.add_argument("--cadence", choices=CADENCES,
+                   help="only the enabled outlets of this cadence (see `outlets`)")
+    p.add_argument("--since", metavar="DATE",
+                   help="this run only: crawl from DATE for every outlet (catching up)")
+    p.add_argument("--lookback", type=float, metavar="DAYS",
+                   help="how far an outlet's first run looks back (default 3 days)")
+    p.add_argument("--max-pages", type=int, metavar="N",
+                   help="follow section pagination to at most N pages (default 3)")
+    p.add_argument("--quiet", action="store_true",
+                   help="print nothing when all is well (exit 0), for cron's mail")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
+                   help="override a Scrapy setting (repeatable)")
+    p.add_argument("--fresh-state", action="store_true",
+                   help="with S3: go on when the crawl state cannot be restored from S3")
+    p.set_defaults(func=cmd_nightly)
+
+    p = sub.add_parser(
+        "report", parents=[common], help="the summary and page of a run's health report",
+        description="Print the text summary of a run's report (default: the latest run) "
+                    "and the path of its HTML page, which is written when missing. With "
+                    "--s3, reports on S3 that are not here are fetched first.")
+    p.add_argument("run", nargs="?", metavar="RUN",
+                   help="a run id (20261129T023000Z) or a report file")
+    p.add_argument("--open", action="store_true",
+                   help="open the page in the browser ($BROWSER, else the system's)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "schedule", parents=[common], help="the cron lines for nightly runs",
+        description="Print the cron lines that run `nightly` for each cadence of the enabled "
+                    "outlets (hourly, nightly, weekly), with --quiet so that cron mails only "
+                    "runs that went wrong; --install puts them into the crontab (replacing "
+                    "this data directory's earlier lines, so running it twice changes "
+                    "nothing), --remove takes them out.")
+    p.add_argument("--install", action="store_true", help="install the lines in the crontab")
+    p.add_argument("--remove", action="store_true",
+                   help="remove this data directory's lines from the crontab")
+    p.add_argument("--user", metavar="USER",
+                   help="the crontab of this user (root only; default: your own)")
+    p.add_argument("--executable", metavar="PATH",
+                   help="the syria-archive program cron runs (default: this one)")
+    p.set_defaults(func=cmd_schedule)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extract.article import article_from_page
     from crawler.extract.page import ExtractionError
@@ -955,7 +1112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "crawl", parents=[common], help="crawl outlets into the data directory",
-        description="Crawl the named outlets (all when none is named) into DATA: articles "
+        description="Crawl the named outlets (every enabled one when none is named) into "
+                    "DATA: articles "
                     "about Syria as JSON Lines in DATA/items/, a JSON report in DATA/reports/, "
                     "a log in DATA/logs/. Set http_proxy/https_proxy to crawl through "
                     "`syria-archive mirror`. Exit codes: 0 all well, 1 failed, 2 bad usage, "
@@ -1006,6 +1164,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_research_commands(sub, common)
     _add_serve_command(sub, common)
     _add_distributed_commands(sub, common)
+    _add_nightly_commands(sub, common)
     p = sub.add_parser(
         "extract", help="extract articles from saved pages, one JSON line each",
         description="Extract the article of each saved page (HTML, or gzip-compressed .html.gz) "

@@ -127,6 +127,10 @@ CATALOG_PATH = ""  # default: DATA_DIR/state/catalog.sqlite3
 EXTENSIONS = {
     "archive.upload.UploadExtension": 500,
     "spiders.frontier.WorkerExtension": 600,  # distributed crawls only
+    # the health report's counts, and a progress line per outlet (crawler.health)
+    "crawler.health.ArticleQualityStats": 510,
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.health.OutletLogStats": 0,
 }
 S3_URI = os.environ.get("SYRIA_ARCHIVE_S3", "")  # s3://bucket/prefix
 S3_STORAGE_CLASS = os.environ.get("SYRIA_ARCHIVE_S3_STORAGE_CLASS", "")  # e.g. STANDARD_IA
@@ -174,3 +178,24 @@ LOG_LEVEL = "INFO"
 # Dropped articles are logged as one line with the reason, not as a whole item.
 LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"
 LOGSTATS_INTERVAL = 30.0
+
+# -- nightly runs and their health report (crawler.nightly, crawler.alerts, crawler.report) --
+NIGHTLY_LOOKBACK_DAYS = 3.0  # an outlet's first nightly run looks back this far
+NIGHTLY_OVERLAP_HOURS = 24.0  # later runs: since the last good run's start, less this
+NIGHTLY_LOG_MAX_BYTES = 10 * 1024 * 1024  # DATA/logs/nightly.log rotates at this size
+NIGHTLY_LOG_BACKUPS = 10
+HEALTH_ENABLED = True
+HEALTH_HISTORY_RUNS = 30  # the runs the charts show and the alerts compare with
+HEALTH_BODY_MIN_WORDS = 80  # a body of normal length, for the completeness figures
+HEALTH_BODY_MAX_WORDS = 20000
+HEALTH_JUMP_FACTOR = 2.0  # errors or 403/429/503 at this many times the outlet's usual rate
+HEALTH_JUMP_MIN_RATE = 0.1  # ... and at least this share of its requests
+HEALTH_JUMP_MIN_COUNT = 3
+HEALTH_QUALITY_DROP = 0.25  # dates, titles, authors, bodies: this far under the median
+HEALTH_QUALITY_MIN_ARTICLES = 3
+HEALTH_NO_ARTICLE_SHARE = 0.25  # listed article pages that answered 200 without one
+HEALTH_DISK_MIN_FREE_MB = 2048
+# The webhook: the variable that holds its URL (a URL may hold a token: it is never
+# logged, and a setting's name saying WEBHOOK would have its value masked in logs).
+HEALTH_NOTIFY_ENV = "SYRIA_ARCHIVE_WEBHOOK"
+HEALTH_NOTIFY_TIMEOUT = 10.0
