@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP) system-deps
 
 # Debian packages the tests and benchmarks start themselves (redis-server for distributed
-# crawls, Chromium and its driver for the report and web-page tests, nginx for benchmarks);
+# crawls, Chromium and its driver for the report and web-page tests, nginx for benchmarks,
+# cron's crontab for `schedule --install`);
 # installed only when missing, never downloaded by a test tool.
 system-deps:
 	@missing=""; \
@@ -28,6 +29,7 @@ system-deps:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	command -v crontab >/dev/null 2>&1 || missing="$$missing cron"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi; \
@@ -58,6 +60,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python tests/bench/bench_pipeline.py --articles $(or $(ARTICLES),20000)
 	$(BIN)/python tests/bench/bench_s3.py
+	$(BIN)/python tests/bench/bench_workers.py
 
 bench-dedup: $(STAMP)
 	$(BIN)/python tests/bench/bench_dedup.py --sizes 100000,1000000

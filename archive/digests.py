@@ -2,14 +2,15 @@
 
 A revisit record needs the URL and date of the first capture of a payload;
 this index keeps them across runs in SQLite under the data directory
-(``state/digests.sqlite3``).  The interface is two methods so that another
-store (Redis, for distributed crawls) can serve the same recorder.
+(``state/digests.sqlite3``), or in Redis for distributed crawls
+(:class:`RedisDigestStore`): the interface is two methods, so either serves the
+same recorder.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from archive.statedb import open_state_db
 
@@ -40,3 +41,26 @@ class SqliteDigestStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+class RedisDigestStore:
+    """The same index in Redis, shared by the workers of a distributed crawl: one hash,
+    digest -> "URI DATE".  HSETNX keeps the first capture when two workers meet the
+    same payload at once."""
+
+    def __init__(self, server: Any, key: str) -> None:
+        self.server = server
+        self.key = key
+
+    def get(self, digest: str) -> tuple[str, str] | None:
+        value = self.server.hget(self.key, digest)
+        if value is None:
+            return None
+        uri, _, date = value.decode("utf-8").rpartition(" ")
+        return uri, date
+
+    def add(self, digest: str, uri: str, date: str) -> None:
+        self.server.hsetnx(self.key, digest, f"{uri} {date}")
+
+    def close(self) -> None:
+        self.server.close()

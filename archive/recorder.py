@@ -13,7 +13,8 @@ The record's place (file, offset, length, record id) is put in
 
 Settings read: ``WARC_ENABLED``, ``WARC_DIR`` (default ``DATA_DIR/warc``),
 ``WARC_PREFIX``, ``WARC_MAX_SIZE``, ``WARC_GZIP_LEVEL``, ``WARC_REVISITS``,
-``WARC_DIGESTS`` (default ``DATA_DIR/state/digests.sqlite3``),
+``WARC_DIGESTS`` (default ``DATA_DIR/state/digests.sqlite3``; in Redis when
+``REDIS_URL`` is set, under ``REDIS_PREFIX``),
 ``WARC_OPERATOR``, ``WARC_SOFTWARE``, ``CONTACT_URL``, ``ROBOTSTXT_OBEY``, ``CRAWL_ID``.
 Stats: ``warc/records/<type>``, ``warc/bytes``, ``warc/files``.
 """
@@ -44,7 +45,7 @@ from twisted.internet.threads import deferToThread
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.utils import Digester
 
-from archive.digests import DigestStore, SqliteDigestStore
+from archive.digests import DigestStore, RedisDigestStore, SqliteDigestStore
 from archive.statedb import close_off_reactor
 from archive.writer import (
     Location,
@@ -154,8 +155,14 @@ class WarcRecorder:
             max_size=settings.getint("WARC_MAX_SIZE", 1024**3),
             gzip_level=settings.getint("WARC_GZIP_LEVEL", 6),
             on_closed=lambda path: crawler.signals.send_catch_log(warc_file_closed, path=path))
-        digests = None
-        if settings.getbool("WARC_REVISITS", True):
+        digests: DigestStore | None = None
+        if settings.getbool("WARC_REVISITS", True) and settings.get("REDIS_URL"):
+            # A distributed crawl: the workers share one index (imported only then).
+            from archive.redisdb import from_settings
+
+            server, keys = from_settings(settings)
+            digests = RedisDigestStore(server, keys("digests"))
+        elif settings.getbool("WARC_REVISITS", True):
             digests = SqliteDigestStore(
                 Path(settings.get("WARC_DIGESTS") or data / "state" / "digests.sqlite3"))
         recorder = cls(writer, digests, crawler.stats, crawler)
@@ -310,3 +317,5 @@ class WarcRecorder:
         self.stats.set_value("warc/finished", datetime.now(UTC).isoformat(timespec="seconds"))
         if isinstance(self.digests, SqliteDigestStore):
             await close_off_reactor(self.digests.close)
+        elif isinstance(self.digests, RedisDigestStore):
+            self.digests.close()

@@ -44,7 +44,8 @@ WARC_PREFIX = "syria-archive"
 _WARC_NAME = re.compile(
     r"^(?P<prefix>[^/\\\x00]+)-(?P<stamp>\d{17})-(?P<serial>\d{5})-(?P<host>[^-/\\]+)-(?P<pid>\d+)"
     r"\.warc\.gz$")
-_RUN_ID = re.compile(r"^(\d{4})(\d{2})(\d{2})T\d{6}Z$")
+# A worker of a distributed crawl adds its host and pid: 20261125T020000Z-host-4242.
+_RUN_ID = re.compile(r"^(\d{4})(\d{2})(\d{2})T\d{6}Z(?:-[\w.]+-\d+)?$")
 
 CONTENT_TYPES = {
     ".warc.gz": "application/warc",
@@ -87,7 +88,7 @@ def cdxj_key(warc_name: str, warc_prefix: str = WARC_PREFIX) -> str:
 def run_date(run_id: str) -> str:
     m = _RUN_ID.match(run_id)
     if not m:
-        raise ValueError(f"not a run id (YYYYMMDDTHHMMSSZ): {run_id!r}")
+        raise ValueError(f"not a run id (YYYYMMDDTHHMMSSZ[-HOST-PID]): {run_id!r}")
     return "/".join(m.groups())
 
 
@@ -97,6 +98,11 @@ def articles_key(run_id: str) -> str:
 
 def manifest_key(run_id: str) -> str:
     return f"manifests/{run_id}.json"
+
+
+def report_key(run_id: str, name: str) -> str:
+    """A run's health report (``nightly-RUN.json``, ``.html``), filed by its day."""
+    return f"reports/{run_date(run_id)}/{name}"
 
 
 def state_key(name: str) -> str:

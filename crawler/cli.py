@@ -1,7 +1,7 @@
 """The ``syria-archive`` command: thin argument parsing over the project's classes.
 
-Exit codes of ``crawl``: 0 all well; 1 failed; 2 bad usage or configuration;
-3 finished with alerts; 75 another run holds the lock.
+Exit codes of ``crawl`` and ``nightly``: 0 all well; 1 failed; 2 bad usage or
+configuration; 3 finished with alerts; 75 another run holds the lock.
 """
 
 from __future__ import annotations
@@ -62,23 +62,21 @@ def _extra_registry() -> list[str]:
 def cmd_crawl(args: argparse.Namespace) -> int:
     from crawler.run import CrawlRun, RunFailed, RunLocked
 
-    overrides = {}
-    for item in args.set or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise UsageError(f"-s/--set takes NAME=VALUE, not {item!r}")
-        overrides[name] = value
+    overrides = _run_overrides(args)
     if args.url and len(args.outlets) != 1:
         raise UsageError("--url needs exactly one OUTLET, the one the URLs belong to")
     if args.max_pages is not None and args.max_pages < 1:
         raise UsageError(f"--max-pages must be 1 or more, not {args.max_pages}")
-    if args.s3:
-        _s3_uri(args.s3)
-        overrides["S3_URI"] = args.s3
-    if args.fresh_state:
-        overrides["S3_FRESH_STATE"] = "True"
-    run = CrawlRun(data_dir=_data_dir(args), outlets=args.outlets, since=args.since,
-                   max_pages=args.max_pages, overrides=overrides, urls=args.url)
+    redis_url = _redis_url(args, required=False)
+    if redis_url:
+        from crawler.distributed import WorkerRun
+
+        run: CrawlRun = WorkerRun(
+            _data_dir(args), redis_url, args.outlets, until_empty=True, seeds=True,
+            since=args.since, max_pages=args.max_pages, overrides=overrides, urls=args.url)
+    else:
+        run = CrawlRun(data_dir=_data_dir(args), outlets=args.outlets, since=args.since,
+                       max_pages=args.max_pages, overrides=overrides, urls=args.url)
     try:
         report = run.execute()
     except RunLocked as exc:
@@ -558,6 +556,338 @@ def _add_serve_command(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_serve)
 
 
+# -- distributed crawls (crawler.distributed, archive.merge) --------------------------
+
+def _redis_url(args: argparse.Namespace, required: bool = True) -> str:
+    url = getattr(args, "redis", None) or os.environ.get("SYRIA_ARCHIVE_REDIS") or ""
+    if required and not url:
+        raise UsageError("no Redis given: --redis redis://HOST:PORT/DB or set "
+                         "SYRIA_ARCHIVE_REDIS")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError(f"--redis: not a Redis URL (redis://HOST:PORT/DB): {url!r}")
+    return url
+
+
+def _add_redis_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--redis", metavar="redis://HOST:PORT/DB",
+                   help="the Redis that distributed workers share (env SYRIA_ARCHIVE_REDIS): "
+                        "frontier, request dupefilter, dedup index, fetched pages, digests")
+
+
+def _overrides(items: list[str] | None) -> dict[str, str]:
+    overrides = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-s/--set takes NAME=VALUE, not {item!r}")
+        overrides[name] = value
+    return overrides
+
+
+def _unreachable(exc: Exception) -> bool:
+    return type(exc).__module__.startswith("redis")
+
+
+def cmd_enqueue(args: argparse.Namespace) -> int:
+    from crawler.distributed import enqueue
+
+    url = _redis_url(args)
+    try:
+        queued = enqueue(url, args.outlets, since=args.since, max_pages=args.max_pages,
+                         registry_paths=_extra_registry())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for outlet_id, row in queued.items():
+        if args.json:
+            print(json.dumps({"outlet": outlet_id, **row}))
+        else:
+            print(f"{outlet_id}: {row['seeds']} seed(s) queued, {row['queued']} request(s) "
+                  f"waiting" + (" (new round: request dupefilter reset)"
+                                if row["new_round"] else ""))
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from crawler.distributed import WorkerRun
+    from crawler.run import RunLocked
+
+    overrides = _overrides(args.set)
+    if args.s3:
+        overrides["S3_URI"] = args.s3
+    run = WorkerRun(_data_dir(args), _redis_url(args), args.outlets,
+                    until_empty=args.until_empty, idle_timeout=args.idle_timeout,
+                    overrides=overrides)
+    try:
+        report = run.execute()
+    except RunLocked as exc:
+        print(f"syria-archive worker: {exc} (give each worker its own --data)", file=sys.stderr)
+        return EXIT_LOCKED
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(run.summary(report))
+    return int(report["exit_code"])
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from crawler.distributed import status
+
+    result = status(_redis_url(args), registry_paths=_extra_registry())
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{result['redis']} ({result['prefix']}), {result['time']}: "
+          f"{result['dedup_originals']} original article(s) in the dedup index, "
+          f"{result['fetched_pages']} page(s) fetched, Redis memory "
+          f"{result['memory_bytes'] / 1e6:.1f} MB")
+    print(f"{'outlet':16} {'queued':>8} {'in flight':>9} {'seen':>8}  since")
+    for outlet_id, row in result["outlets"].items():
+        print(f"{outlet_id:16} {row['queued']:>8} {row['in_flight']:>9} {row['seen']:>8}  "
+              f"{row.get('since') or '-'}")
+    print(f"{'worker':24} {'alive':5} {'last heartbeat':25} {'pages':>7} {'items':>7} "
+          f"{'errors':>6}")
+    for worker, w in result["workers"].items():
+        print(f"{worker:24} {'yes' if w['alive'] else 'no':5} {w['last_seen']:25} "
+              f"{w['pages']:>7} {w['items']:>7} {w['errors']:>6}")
+    return EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from archive.merge import MergeError, merge_archives
+
+    target = _data_dir(args)
+    try:
+        result = merge_archives(target, [Path(s) for s in args.sources])
+    except MergeError as exc:
+        print(f"syria-archive merge: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    files = ", ".join(f"{n} {kind}" for kind, n in sorted(result.files.items())) or "no file"
+    print(f"{target}: merged {result.sources} archive(s): {files} copied; "
+          f"{result.articles_added} article(s) added to the catalog, "
+          f"{result.articles_updated} updated")
+    return EXIT_OK
+
+
+def _add_distributed_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "enqueue", help="seed the shared frontier of a distributed crawl",
+        description="Put the feeds, sitemaps and section pages of the named outlets (all "
+                    "when none is named) into the frontier in Redis, for `syria-archive "
+                    "worker`s to crawl. A backfill reaches back through sitemap indexes "
+                    "(--since) and section pagination (--max-pages).")
+    p.add_argument("outlets", nargs="*", metavar="OUTLET", help="outlet ids (see `outlets`)")
+    p.add_argument("--since", metavar="DATE",
+                   help="only articles listed or published on or after DATE (ISO 8601)")
+    p.add_argument("--max-pages", type=int, metavar="N",
+                   help="follow section pagination to at most N pages (default 3)")
+    p.add_argument("--json", action="store_true", help="one JSON object per outlet")
+    _add_redis_option(p)
+    p.set_defaults(func=cmd_enqueue)
+
+    p = sub.add_parser(
+        "worker", parents=[common], help="crawl from the shared frontier in Redis",
+        description="Crawl what the shared frontier holds for the named outlets (all when "
+                    "none is named), with the dedup index, fetched pages and digests in "
+                    "Redis. Each worker needs its own data directory (--data): its own WARC "
+                    "files, articles, catalog and outbox. Runs until stopped, or with "
+                    "--until-empty until the queue stays empty. Exit codes as for crawl.")
+    p.add_argument("outlets", nargs="*", metavar="OUTLET", help="outlet ids (see `outlets`)")
+    p.add_argument("--until-empty", action="store_true",
+                   help="exit once the shared queue (and other workers' requests in flight) "
+                        "stayed empty for --idle-timeout seconds")
+    p.add_argument("--idle-timeout", type=float, metavar="S",
+                   help="how long the queue must stay empty (default 30; REDIS_IDLE_TIMEOUT)")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
+                   help="override a Scrapy setting (repeatable)")
+    _add_redis_option(p)
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "status", help="the shared frontier and its workers",
+        description="Show the queue length per outlet, requests in flight, workers seen "
+                    "with their last heartbeat and their pages, items and errors.")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    _add_redis_option(p)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "merge", help="merge workers' data directories into one archive",
+        description="Copy the finished WARCs (with CDXJ), articles and reports of each "
+                    "SOURCE data directory into DATA and fold their catalogs into DATA's, "
+                    "so that search, get, record and serve see one archive. Files are never "
+                    "overwritten; merging again changes nothing.")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="a worker's data directory")
+    p.add_argument("--data", metavar="DIR",
+                   help="the merged archive (env SYRIA_ARCHIVE_DATA, default ./data)")
+    p.set_defaults(func=cmd_merge)
+
+
+# -- nightly runs, their reports, cron (crawler.nightly, crawler.report, crawler.schedule) --
+
+def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """-s NAME=VALUE, --s3 and --fresh-state as setting overrides."""
+    overrides: dict[str, Any] = dict(_overrides(args.set))
+    if args.s3:
+        _s3_uri(args.s3)
+        overrides["S3_URI"] = args.s3
+    if getattr(args, "fresh_state", False):
+        overrides["S3_FRESH_STATE"] = "True"
+    return overrides
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from crawler.nightly import NightlyRun
+    from crawler.report import last_line, summary
+    from crawler.run import RunFailed, RunLocked
+
+    if args.outlets and args.cadence:
+        raise UsageError("name OUTLETs or give --cadence, not both")
+    if args.lookback is not None and args.lookback <= 0:
+        raise UsageError(f"--lookback must be a number of days above 0, not {args.lookback}")
+    if args.max_pages is not None and args.max_pages < 1:
+        raise UsageError(f"--max-pages must be 1 or more, not {args.max_pages}")
+    run = NightlyRun(data_dir=_data_dir(args), outlets=args.outlets, cadence=args.cadence,
+                     since=args.since, lookback_days=args.lookback, max_pages=args.max_pages,
+                     overrides=_run_overrides(args), quiet=args.quiet)
+    try:
+        report = run.execute()
+    except RunLocked as exc:
+        print(f"syria-archive nightly: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except RunFailed as exc:
+        print(f"syria-archive nightly: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"syria-archive nightly: {exc.filename or run.data_dir}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not (args.quiet and report["exit_code"] == EXIT_OK):
+        print(summary(report))
+        print(last_line(report))
+    return int(report["exit_code"])
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from crawler.report import ReportError, fetch_reports, find_report, summary, write_html
+
+    data = _data_dir(args)
+    store = _s3_store(args)
+    if store is not None:
+        try:
+            fetch_reports(data, store)
+        except Exception as exc:  # S3 down: the local reports still answer
+            print(f"syria-archive report: the reports on {store.config.uri} could not be "
+                  f"read ({str(exc)[:200]}); local reports only", file=sys.stderr)
+    try:
+        path = find_report(data, args.run)
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        print(f"syria-archive report: {path}: not a run report: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    html = path.with_suffix(".html")
+    if not html.is_file():  # a crawl's report, or one fetched without its page
+        html = write_html(report, path, data)
+    print(summary(report))
+    print(f"exit code {report.get('exit_code')}; page: {html}")
+    if args.open and not webbrowser.open(html.resolve().as_uri()):
+        print("syria-archive report: no browser could be started to open it", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    import shutil
+
+    from crawler.registry import Registry
+    from crawler.schedule import ScheduleError, cron_block, install
+
+    data = _data_dir(args).resolve()
+    s3 = args.s3 or os.environ.get("SYRIA_ARCHIVE_S3") or None
+    if s3:
+        _s3_uri(s3)
+    executable = args.executable or shutil.which("syria-archive") or \
+        f"{sys.executable} -m crawler.cli"
+    extra = os.environ.get("SYRIA_ARCHIVE_OUTLETS") or None
+    block = cron_block(Registry.load(_extra_registry()), data, executable, s3, extra)
+    print("\n".join(block))
+    if args.install or args.remove:
+        try:
+            changed = install(block, data, args.user, remove=args.remove)
+        except ScheduleError as exc:
+            print(f"syria-archive schedule: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        whose = f"the crontab of {args.user}" if args.user else "your crontab"
+        done = ("removed from" if args.remove else "installed in") if changed else \
+            ("was not in" if args.remove else "already installed in")
+        print(f"syria-archive schedule: {done} {whose}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_nightly_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    from crawler.registry import CADENCES
+
+    p = sub.add_parser(
+        "nightly", parents=[common], help="the run for cron: crawl, archive, report",
+        description="Crawl every enabled outlet (or those named, or those of one --cadence) "
+                    "since its last run without an alert (first run: --lookback days), "
+                    "incrementally, with WARCs, dedup, catalog and S3 upload; then write the "
+                    "health report: DATA/reports/nightly-RUN.json, the page nightly-RUN.html "
+                    "beside it (both on S3 too), a summary on stdout and a last line with "
+                    "the exit code, the alerts and the page. The log goes to DATA/logs/"
+                    "nightly.log (rotated). The JSON is posted to the URL in "
+                    "$SYRIA_ARCHIVE_WEBHOOK when set. Exit codes: 0 all well, 1 failed, "
+                    "2 bad usage, 3 finished with alerts, 75 another run holds the lock.")
+    p.add_argument("outlets", nargs="*", metavar="OUTLET",
+                   help="only these outlets (default: every enabled one)")
+    p.add_argument("--cadence", choices=CADENCES,
+                   help="only the enabled outlets of this cadence (see `outlets`)")
+    p.add_argument("--since", metavar="DATE",
+                   help="this run only: crawl from DATE for every outlet (catching up)")
+    p.add_argument("--lookback", type=float, metavar="DAYS",
+                   help="how far an outlet's first run looks back (default 3 days)")
+    p.add_argument("--max-pages", type=int, metavar="N",
+                   help="follow section pagination to at most N pages (default 3)")
+    p.add_argument("--quiet", action="store_true",
+                   help="print nothing when all is well (exit 0), for cron's mail")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
+                   help="override a Scrapy setting (repeatable)")
+    p.add_argument("--fresh-state", action="store_true",
+                   help="with S3: go on when the crawl state cannot be restored from S3")
+    p.set_defaults(func=cmd_nightly)
+
+    p = sub.add_parser(
+        "report", parents=[common], help="the summary and page of a run's health report",
+        description="Print the text summary of a run's report (default: the latest run) "
+                    "and the path of its HTML page, which is written when missing. With "
+                    "--s3, reports on S3 that are not here are fetched first.")
+    p.add_argument("run", nargs="?", metavar="RUN",
+                   help="a run id (20261129T023000Z) or a report file")
+    p.add_argument("--open", action="store_true",
+                   help="open the page in the browser ($BROWSER, else the system's)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "schedule", parents=[common], help="the cron lines for nightly runs",
+        description="Print the cron lines that run `nightly` for each cadence of the enabled "
+                    "outlets (hourly, nightly, weekly), with --quiet so that cron mails only "
+                    "runs that went wrong; --install puts them into the crontab (replacing "
+                    "this data directory's earlier lines, so running it twice changes "
+                    "nothing), --remove takes them out.")
+    p.add_argument("--install", action="store_true", help="install the lines in the crontab")
+    p.add_argument("--remove", action="store_true",
+                   help="remove this data directory's lines from the crontab")
+    p.add_argument("--user", metavar="USER",
+                   help="the crontab of this user (root only; default: your own)")
+    p.add_argument("--executable", metavar="PATH",
+                   help="the syria-archive program cron runs (default: this one)")
+    p.set_defaults(func=cmd_schedule)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extract.article import article_from_page
     from crawler.extract.page import ExtractionError
@@ -782,7 +1112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "crawl", parents=[common], help="crawl outlets into the data directory",
-        description="Crawl the named outlets (all when none is named) into DATA: articles "
+        description="Crawl the named outlets (every enabled one when none is named) into "
+                    "DATA: articles "
                     "about Syria as JSON Lines in DATA/items/, a JSON report in DATA/reports/, "
                     "a log in DATA/logs/. Set http_proxy/https_proxy to crawl through "
                     "`syria-archive mirror`. Exit codes: 0 all well, 1 failed, 2 bad usage, "
@@ -800,6 +1131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh-state", action="store_true",
                    help="with S3: go on when the crawl state cannot be restored from S3 "
                         "(this run's state snapshot then never replaces a newer one there)")
+    _add_redis_option(p)
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser(
@@ -831,6 +1163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_wacz)
     _add_research_commands(sub, common)
     _add_serve_command(sub, common)
+    _add_distributed_commands(sub, common)
+    _add_nightly_commands(sub, common)
     p = sub.add_parser(
         "extract", help="extract articles from saved pages, one JSON line each",
         description="Extract the article of each saved page (HTML, or gzip-compressed .html.gz) "
@@ -876,6 +1210,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, RegistryError) as exc:
         print(f"syria-archive {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        if not _unreachable(exc):
+            raise
+        from archive.redisdb import redact
+
+        print(f"syria-archive {args.command}: Redis at {redact(_redis_url(args, False))} "
+              f"cannot be reached: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ def interrupted_runs(data_dir: Path, current: str) -> dict[str, list[Path]]:
         name, _, run_id = export.stem.rpartition("-")
         if not name or name.endswith("-reextract") or run_id == current:
             continue
-        if (data_dir / "reports" / f"crawl-{run_id}.json").exists() \
+        # any kind of run's report (crawl-RUN.json, nightly-RUN.json) says it finished
+        if any((data_dir / "reports").glob(f"*-{run_id}.json")) \
                 or (data_dir / "state" / "runs" / run_id / "recovered.json").exists():
             continue
         runs.setdefault(run_id, []).append(export)

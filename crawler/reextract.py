@@ -58,7 +58,7 @@ def reextract(data: Path, warcs: list[Path] | None = None,
                 break
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (data / "state").mkdir(parents=True, exist_ok=True)
-    lock = hold_lock(data, f"reextract-{stamp}") if update_catalog else None
+    lock = hold_lock(data, stamp, "reextract") if update_catalog else None
     exports = {o: data / "items" / f"{o}-reextract-{stamp}.jsonl" for o in by_outlet}
     result: dict[str, Any] = {"warcs": [str(w) for w in warcs], "outlets": {}}
     with tempfile.TemporaryDirectory(dir=data / "state", prefix="reextract-") as state:

@@ -26,6 +26,10 @@ LANGUAGES = ("en", "ar")
 DEFAULT_MAX_PAGES = 3
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
 DEFAULT_NEXT = "link[rel=next]::attr(href), a[rel=next]::attr(href)"
+# How often `syria-archive schedule` has cron crawl an outlet: most news sites are read
+# well once a night; a site whose feed holds only its latest few stories needs more.
+CADENCES = ("hourly", "nightly", "weekly")
+DEFAULT_CADENCE = "nightly"
 
 
 class RegistryError(ValueError):
@@ -88,6 +92,8 @@ class Outlet:
     sitemaps: tuple[Source, ...] = ()
     sections: tuple[Section, ...] = ()
     path: Path | None = field(default=None, compare=False)
+    enabled: bool = True
+    cadence: str = DEFAULT_CADENCE
 
     def is_article(self, url: str) -> bool:
         if self.exclude_pattern is not None and self.exclude_pattern.search(url):
@@ -110,6 +116,7 @@ class Outlet:
 _TOP_KEYS = {
     "name", "language", "base_url", "allowed_domains", "article_pattern", "exclude_pattern",
     "all_syria", "download_delay", "timezone", "feeds", "sitemaps", "sections", "group",
+    "enabled", "cadence",
 }
 _SOURCE_KEYS = {"url", "syria"}
 _SECTION_KEYS = {"url", "next", "links", "max_pages", "more"}
@@ -142,8 +149,9 @@ class _Checker:
             raise self.fail(prefix + key, f"must be a non-empty string, not {value!r}")
         return value.strip()
 
-    def boolean(self, data: dict[str, Any], key: str, prefix: str = "") -> bool:
-        value = data.get(key, False)
+    def boolean(self, data: dict[str, Any], key: str, prefix: str = "",
+                default: bool = False) -> bool:
+        value = data.get(key, default)
         if not isinstance(value, bool):
             raise self.fail(prefix + key, f"must be true or false, not {value!r}")
         return value
@@ -246,6 +254,9 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
                                                 domains)))
 
     feeds, sitemaps = sources("feeds"), sources("sitemaps")
+    cadence = check.string(data, "cadence", required=False) or DEFAULT_CADENCE
+    if cadence not in CADENCES:
+        raise check.fail("cadence", f"must be one of {', '.join(CADENCES)}, not {cadence!r}")
     if not (feeds or sitemaps or sections):
         raise check.fail("feeds", "an outlet needs at least one feed, sitemap or section")
     return Outlet(
@@ -255,6 +266,7 @@ def parse_outlet(outlet_id: str, data: dict[str, Any], path: str = "<registry>")
         download_delay=float(delay) if delay is not None else None, timezone=timezone,
         feeds=feeds, sitemaps=sitemaps, sections=tuple(sections),
         path=Path(path) if path != "<registry>" else None,
+        enabled=check.boolean(data, "enabled", default=True), cadence=cadence,
     )
 
 
@@ -351,3 +363,8 @@ class Registry:
 
     def ids(self) -> list[str]:
         return list(self._outlets)
+
+    def enabled(self, cadence: str | None = None) -> list[Outlet]:
+        """The outlets crawled when none is named: those not switched off with
+        ``enabled = false``, of one cadence when ``cadence`` is given."""
+        return [o for o in self if o.enabled and cadence in (None, o.cadence)]

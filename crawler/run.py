@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import socket
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,22 +52,93 @@ def _under(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {k[len(prefix) + 1:]: v for k, v in stats.items() if k.startswith(prefix + "/")}
 
 
-def hold_lock(data_dir: Path, owner: str) -> Any:
-    """Take the data directory's run lock (``state/crawl.lock``) or raise RunLocked.
-    Crawls and re-extractions that write the catalog hold it; close the handle to free it."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def read_lock(path: Path) -> dict[str, Any] | None:
+    """Who holds (or last held without letting go) the run lock: pid, command, run id,
+    start time and host, as the holder wrote them; None when the file says nothing."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not text:
+        return None
+    try:
+        holder = json.loads(text)
+    except ValueError:  # written by an older version: "PID OWNER"
+        pid, _, owner = text.partition(" ")
+        holder = {"pid": int(pid) if pid.isdigit() else None, "run": owner}
+    return holder if isinstance(holder, dict) else None
+
+
+def describe_holder(holder: dict[str, Any] | None) -> str:
+    if not holder:
+        return "a process that did not say who it is"
+    what = " ".join(str(holder[k]) for k in ("command", "run") if holder.get(k))
+    started = f", started {holder['started']}" if holder.get("started") else ""
+    host = f" on {holder['host']}" if holder.get("host") else ""
+    return f"pid {holder.get('pid', '?')}{host} ({what or 'a run'}{started})"
+
+
+class RunLock:
+    """The data directory's run lock (``state/crawl.lock``): an ``flock`` that the
+    kernel lets go of when its holder dies, and a line saying who holds it.  A clean
+    release empties the line, so a line found by the next holder means the last one
+    died holding it (``taken_over``)."""
+
+    def __init__(self, handle: Any, path: Path, taken_over: dict[str, Any] | None) -> None:
+        self.handle = handle
+        self.path = path
+        self.taken_over = taken_over
+
+    def close(self) -> None:
+        if self.handle.closed:
+            return
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.flush()
+        self.handle.close()
+
+
+def hold_lock(data_dir: Path, owner: str, command: str = "crawl") -> RunLock:
+    """Take the data directory's run lock (``state/crawl.lock``) or raise RunLocked
+    naming the holder (pid, command, run, start time).  Crawls, nightly runs and
+    re-extractions that write the catalog hold it; ``close()`` frees it."""
     state = data_dir / "state"
     state.mkdir(parents=True, exist_ok=True)
-    handle = (state / "crawl.lock").open("a+")
+    path = state / "crawl.lock"
+    handle = path.open("a+", encoding="utf-8")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise RunLocked(f"another crawl holds {state / 'crawl.lock'}") from None
+        holder = read_lock(path)
+        gone = (" - that process is no longer running here, yet the lock is still held "
+                "(by a process it started?)"
+                if holder and holder.get("pid") and holder.get("host") == socket.gethostname()
+                and not _alive(int(holder["pid"])) else "")
+        raise RunLocked(f"another run holds {path}: {describe_holder(holder)}{gone}") from None
+    previous = read_lock(path)
+    if previous:
+        # The kernel freed the lock when its holder died; its line stayed.
+        logger.warning("Took over the run lock %s left by %s, which ended without letting "
+                       "go of it (killed?)", path, describe_holder(previous))
     handle.seek(0)
     handle.truncate()
-    handle.write(f"{os.getpid()} {owner}\n")
+    handle.write(json.dumps({
+        "pid": os.getpid(), "command": command, "run": owner,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname()}) + "\n")
     handle.flush()
-    return handle
+    return RunLock(handle, path, previous)
 
 
 def validate_settings(settings: Any, overrides: dict[str, Any]) -> None:
@@ -103,6 +175,9 @@ def validate_settings(settings: Any, overrides: dict[str, Any]) -> None:
 
 
 class CrawlRun:
+    #: names the run's report (``reports/COMMAND-RUN.json``), log and lock line
+    command = "crawl"
+
     def __init__(self, data_dir: Path, outlets: list[str] | None = None,
                  since: str | None = None, max_pages: int | None = None,
                  overrides: dict[str, Any] | None = None,
@@ -116,7 +191,35 @@ class CrawlRun:
         self.run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     def _lock(self) -> Any:
-        return hold_lock(self.data_dir, self.run_id)
+        return hold_lock(self.data_dir, self.run_id, self.command)
+
+    # -- what a kind of run changes (crawler.nightly.NightlyRun) -----------------------
+
+    def outlets(self, registry: Registry) -> list[str]:
+        """The outlets to crawl: those named, else every enabled one."""
+        return self.outlet_ids or [o.id for o in registry.enabled()]
+
+    def outlet_since(self, outlet_id: str, since: datetime | None) -> datetime | None:
+        """The since-date of one outlet's crawl."""
+        return since
+
+    def log_handlers(self, settings: Any) -> tuple[list[logging.Handler], Path]:
+        """Where the run's log goes (added to the root logger), and the path to name."""
+        log_path = self.data_dir / "logs" / f"{self.command}-{self.run_id}.log"
+        file_log = logging.FileHandler(log_path, encoding="utf-8")
+        file_log.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
+                                                settings.get("LOG_DATEFORMAT")))
+        file_log.setLevel(settings.get("LOG_LEVEL"))
+        return [file_log], log_path
+
+    def after_crawl(self, report: dict[str, Any], settings: Any) -> None:
+        """The crawl is over, nothing is uploaded yet (state written here is snapshotted)."""
+
+    def before_write(self, report: dict[str, Any], settings: Any) -> None:
+        """Uploads are done; the report is about to be written."""
+
+    def after_write(self, report: dict[str, Any], path: Path, settings: Any) -> None:
+        """The report is written at ``path``."""
 
     def settings(self) -> Any:
         from scrapy.utils.project import get_project_settings
@@ -145,7 +248,7 @@ class CrawlRun:
         since = parse_since(self.since)  # ValueError: bad usage
         settings = self.settings()
         registry = Registry.load(settings.getlist("OUTLETS_PATHS"))
-        ids = self.outlet_ids or registry.ids()
+        ids = self.outlets(registry)
         unknown = [i for i in ids if i not in registry]
         if unknown:
             raise ValueError(f"unknown outlet(s): {', '.join(unknown)} "
@@ -156,34 +259,34 @@ class CrawlRun:
                 raise ValueError(f"--url {url} is not on {outlet.id}'s allowed domains "
                                  f"({', '.join(outlet.allowed_domains)})")
         lock = self._lock()
+        self.lock = lock
+        handlers: list[logging.Handler] = []
         try:
             for sub in ("items", "reports", "logs"):
                 (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
-            log_path = self.data_dir / "logs" / f"crawl-{self.run_id}.log"
+            # Scrapy's logging is set up first (it closes handlers that exist before);
+            # then the run's own, so that restoring the state is logged too.
+            process = CrawlerProcess(settings)
+            handlers, log_path = self.log_handlers(settings)
+            for handler in handlers:
+                logging.getLogger().addHandler(handler)
+            redact_handlers(logging.getLogger().handlers, settings)  # Scrapy's and ours
             restored = self.restore_state(settings)
             recovered = recover_interrupted_runs(self.data_dir, self.run_id, settings)
-            process = CrawlerProcess(settings)
-            file_log = logging.FileHandler(log_path, encoding="utf-8")
-            file_log.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
-                                                    settings.get("LOG_DATEFORMAT")))
-            file_log.setLevel(settings.get("LOG_LEVEL"))
-            logging.getLogger().addHandler(file_log)
             crawlers = {}
             started = time.time()
             for outlet_id in ids:
                 crawler = process.create_crawler(outlet_id)
                 crawlers[outlet_id] = crawler
-                process.crawl(crawler, since=since.isoformat() if since else None,
-                              max_pages=self.max_pages, urls=self.urls or None)
+                process.crawl(crawler, **self.spider_args(outlet_id, since))
             # Secrets given as settings or in proxy URLs never reach a log line (each
             # crawler may install Scrapy's root handler anew: filter them all, now).
             redact_handlers(logging.getLogger().handlers, settings)
             process.start()
-            logging.getLogger().removeHandler(file_log)
-            file_log.close()
             report = self.report(crawlers, started, since)
             if recovered:
                 report["recovered"] = recovered
+            self.after_crawl(report, settings)
             report["upload"] = self.upload(settings)
             if restored and (restored.diverged or restored.unchecked):
                 report["alerts"].append(f"state: {restored.diverged or restored.unchecked}")
@@ -199,13 +302,25 @@ class CrawlRun:
                 if report["exit_code"] == 0:
                     report["exit_code"] = 3
             report["log"] = str(log_path)
-            path = self.data_dir / "reports" / f"crawl-{self.run_id}.json"
+            self.before_write(report, settings)
+            path = self.data_dir / "reports" / f"{self.command}-{self.run_id}.json"
             path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                             encoding="utf-8")
             report["report"] = str(path)
+            self.after_write(report, path, settings)
             return report
         finally:
+            # the log holds the upload and the report too
+            for handler in handlers:
+                logging.getLogger().removeHandler(handler)
+                handler.close()
             lock.close()
+
+    def spider_args(self, outlet_id: str, since: datetime | None) -> dict[str, Any]:
+        """The arguments of one outlet's spider (a worker takes them from Redis)."""
+        outlet_since = self.outlet_since(outlet_id, since)
+        return {"since": outlet_since.isoformat() if outlet_since else None,
+                "max_pages": self.max_pages, "urls": self.urls or None}
 
     def restore_state(self, settings: Any) -> Any:
         """A machine resumes from the state the last run published on S3.  When S3
@@ -282,6 +397,10 @@ class CrawlRun:
             row["extract"] = _under(stats, "extract")
             row["fetch"] = _under(stats, "fetch")
             row["offsite"] = stats.get("offsite/filtered", 0)
+            # for the health report (crawler.health, crawler.alerts)
+            row["quality"] = _under(stats, "quality")
+            row["walls"] = _under(stats, "wall")
+            row["seconds"] = round(float(stats.get("elapsed_time_seconds") or 0), 1)
             row["finish_reason"] = stats.get("finish_reason")
             # IgnoreRequest is how robots.txt and offsite filtering say no: not an error.
             errors = sum(v for k, v in stats.items()
@@ -327,7 +446,7 @@ class CrawlRun:
                 alerts.append(f"{outlet_id}: {server_errors} server error response(s)")
         code = 1 if failed else (3 if alerts else 0)
         return {
-            "run_id": self.run_id, "command": "crawl",
+            "run_id": self.run_id, "command": self.command,
             "since": since.isoformat() if since else None,
             "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),

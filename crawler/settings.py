@@ -55,14 +55,20 @@ DATA_DIR = os.environ.get("SYRIA_ARCHIVE_DATA", "data")
 # -- incremental crawls: article pages archived before are not fetched again --
 SPIDER_MIDDLEWARES = {
     "spiders.incremental.IncrementalFetchMiddleware": 600,
+    "spiders.frontier.FrontierSpiderMiddleware": 20,  # distributed crawls only
 }
 INCREMENTAL_ENABLED = True
 INCREMENTAL_STATE = ""  # default: DATA_DIR/state/fetched.sqlite3
 
 # -- WARC capture: every response, next to the downloader -------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's own, but every request that waited for robots.txt obeys it (spiders/robots.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.robots.SharedRobotsTxtMiddleware": 100,
     "spiders.retryafter.RetryAfterMiddleware": 560,  # waits, then RetryMiddleware (550)
     "archive.recorder.WarcRecorder": 990,
+    "spiders.politeness.SharedPolitenessMiddleware": 985,  # distributed crawls only
+    "spiders.frontier.FrontierDownloaderMiddleware": 50,  # distributed crawls only
 }
 RETRY_AFTER_ENABLED = True
 RETRY_AFTER_MAX = 60.0  # seconds: a longer Retry-After is not waited for in this run
@@ -120,6 +126,11 @@ CATALOG_PATH = ""  # default: DATA_DIR/state/catalog.sqlite3
 # AWS_PROFILE, environment, instance role), never here.
 EXTENSIONS = {
     "archive.upload.UploadExtension": 500,
+    "spiders.frontier.WorkerExtension": 600,  # distributed crawls only
+    # the health report's counts, and a progress line per outlet (crawler.health)
+    "crawler.health.ArticleQualityStats": 510,
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.health.OutletLogStats": 0,
 }
 S3_URI = os.environ.get("SYRIA_ARCHIVE_S3", "")  # s3://bucket/prefix
 S3_STORAGE_CLASS = os.environ.get("SYRIA_ARCHIVE_S3_STORAGE_CLASS", "")  # e.g. STANDARD_IA
@@ -135,6 +146,18 @@ S3_UPLOAD_DURING_CRAWL = True  # upload WARCs as they rotate, not only at the en
 S3_DELETE_UPLOADED = False  # delete local WARC/CDXJ once S3 holds them intact
 S3_RESTORE_STATE = True  # bring the local state up to the snapshot S3's pointer names
 S3_FRESH_STATE = False  # True (--fresh-state): go on when the state cannot be read from S3
+
+# -- distributed crawls: scrapy-redis and shared state (crawler.distributed) -----------
+# REDIS_URL (`--redis`, env SYRIA_ARCHIVE_REDIS) switches them on: crawler.distributed then
+# sets scrapy-redis' SCHEDULER, DUPEFILTER_CLASS and queue; without it nothing needs Redis.
+REDIS_URL = ""
+REDIS_PREFIX = "syria-archive"  # every key starts with it
+REDIS_WORKER_ID = ""  # default: host-pid
+REDIS_HEARTBEAT_INTERVAL = 5.0
+REDIS_HEARTBEAT_TTL = 30.0  # a worker silent this long is dead: its requests go back
+REDIS_UNTIL_EMPTY = False  # `worker --until-empty`: stop once the shared queue stays empty
+REDIS_IDLE_TIMEOUT = 30.0  # ... for this long
+REDIS_POLITENESS = True  # one DOWNLOAD_DELAY per outlet across all workers
 
 # -- article export: JSON Lines through Scrapy's feed exports ---------------
 # The path is resolved from the crawler's own DATA_DIR (crawler.feeds.uri_params), so
@@ -155,3 +178,24 @@ LOG_LEVEL = "INFO"
 # Dropped articles are logged as one line with the reason, not as a whole item.
 LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"
 LOGSTATS_INTERVAL = 30.0
+
+# -- nightly runs and their health report (crawler.nightly, crawler.alerts, crawler.report) --
+NIGHTLY_LOOKBACK_DAYS = 3.0  # an outlet's first nightly run looks back this far
+NIGHTLY_OVERLAP_HOURS = 24.0  # later runs: since the last good run's start, less this
+NIGHTLY_LOG_MAX_BYTES = 10 * 1024 * 1024  # DATA/logs/nightly.log rotates at this size
+NIGHTLY_LOG_BACKUPS = 10
+HEALTH_ENABLED = True
+HEALTH_HISTORY_RUNS = 30  # the runs the charts show and the alerts compare with
+HEALTH_BODY_MIN_WORDS = 80  # a body of normal length, for the completeness figures
+HEALTH_BODY_MAX_WORDS = 20000
+HEALTH_JUMP_FACTOR = 2.0  # errors or 403/429/503 at this many times the outlet's usual rate
+HEALTH_JUMP_MIN_RATE = 0.1  # ... and at least this share of its requests
+HEALTH_JUMP_MIN_COUNT = 3
+HEALTH_QUALITY_DROP = 0.25  # dates, titles, authors, bodies: this far under the median
+HEALTH_QUALITY_MIN_ARTICLES = 3
+HEALTH_NO_ARTICLE_SHARE = 0.25  # listed article pages that answered 200 without one
+HEALTH_DISK_MIN_FREE_MB = 2048
+# The webhook: the variable that holds its URL (a URL may hold a token: it is never
+# logged, and a setting's name saying WEBHOOK would have its value masked in logs).
+HEALTH_NOTIFY_ENV = "SYRIA_ARCHIVE_WEBHOOK"
+HEALTH_NOTIFY_TIMEOUT = 10.0

@@ -26,7 +26,9 @@ Settings read: ``DEDUP_ENABLED``, ``DEDUP_THRESHOLD`` (0.8), ``DEDUP_CONTAINMENT
 this weight are no evidence), ``DEDUP_MIN_WORDS`` (texts shorter than this are only
 matched exactly), ``DEDUP_TRANSLATIONS`` (True), ``DEDUP_TRANSLATION_DAYS`` (2),
 ``DEDUP_TRANSLATION_OVERLAP`` (0.75), ``DEDUP_TRANSLATION_MIN_FACTS`` (3.0),
-``DEDUP_STATE`` (default ``DATA_DIR/state/dedup.sqlite3``).  The outlet and its
+``DEDUP_STATE`` (default ``DATA_DIR/state/dedup.sqlite3``; with ``REDIS_URL`` set, the
+index lives in that Redis under ``REDIS_PREFIX``, :mod:`pipelines.dedupredis`, and the
+turn between verdict and record is taken across all workers).  The outlet and its
 group come from the spider's registry entry.  Thresholds were chosen on the
 labelled set ``tests/data/syndication.toml`` (``make bench-dedup`` prints them).
 A verdict is recorded in the dedup state once its article is exported
@@ -58,6 +60,7 @@ from twisted.internet.defer import DeferredLock
 
 from archive.statedb import close_off_reactor
 from archive.text import folded_words
+from pipelines.dedupredis import RedisDedupStore, RedisTurn
 from pipelines.dedupstore import DedupStore, Original, SqliteDedupStore
 from pipelines.facts import facts, missing, overlap, total
 from pipelines.similarity import Signature, exact_fingerprint, signature
@@ -253,7 +256,7 @@ _TURNS: dict[str, DeferredLock] = {}
 
 class DedupPipeline:
     def __init__(self, dedup: Deduplicator, stats: StatsCollector,
-                 group: str | None = None) -> None:
+                 group: str | None = None, turn: Any = None) -> None:
         self.dedup = dedup
         self.stats = stats
         self.group = group
@@ -261,8 +264,10 @@ class DedupPipeline:
         # at a time between verdict and export, across every spider of the process that
         # shares the store, so each verdict sees the ones before it.
         self._pending: dict[int, Callable[[], None]] = {}
-        self._turn = _TURNS.setdefault(str(getattr(dedup.store, "path", id(dedup.store))),
-                                       DeferredLock())
+        local = _TURNS.setdefault(str(getattr(dedup.store, "path", id(dedup.store))),
+                                  DeferredLock())
+        # A distributed crawl: the turn is taken across all workers (pipelines.dedupredis).
+        self._turn = turn(local) if turn is not None else local
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -270,14 +275,23 @@ class DedupPipeline:
         if not s.getbool("DEDUP_ENABLED", True):
             raise NotConfigured("DEDUP_ENABLED is off")
         assert crawler.stats is not None
-        path = Path(s.get("DEDUP_STATE")
-                    or Path(s.get("DATA_DIR", "data")) / "state" / "dedup.sqlite3")
-        store = SqliteDedupStore(path)
+        store: SqliteDedupStore | RedisDedupStore
+        turn = None
+        if s.get("REDIS_URL"):
+            # A distributed crawl: one index for all workers (redis imported only then).
+            from archive.redisdb import from_settings
+
+            server, keys = from_settings(s)
+            store = RedisDedupStore(server, keys.prefix)
+            turn = partial(RedisTurn, server, keys("dedup", "turn"))
+        else:
+            store = SqliteDedupStore(Path(s.get("DEDUP_STATE") or Path(s.get("DATA_DIR", "data"))
+                                          / "state" / "dedup.sqlite3"))
         # The outlet's registry entry names its group (its editions in other languages).
         outlet = getattr(crawler.spidercls, "outlet", None)
         group = (getattr(outlet, "group", None) or getattr(outlet, "id", None)) if outlet else None
         pipeline = cls(Deduplicator(store, rules=DedupRules.from_settings(s)), crawler.stats,
-                       group)
+                       group, turn)
         crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.item_lost, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_lost, signal=signals.item_error)
@@ -288,6 +302,8 @@ class DedupPipeline:
         store = self.dedup.store
         if isinstance(store, SqliteDedupStore):
             await close_off_reactor(store.close)
+        elif isinstance(store, RedisDedupStore):
+            store.close()
 
     def item_scraped(self, item: Any) -> None:
         record = self._pending.pop(id(item), None)

@@ -5,8 +5,8 @@ MinHash signature and LSH band keys, their facts (:mod:`pipelines.facts`) and,
 for finding translations, their language, outlet group and day of publication.
 A duplicate's own canonical URL is remembered as pointing at its original, so it
 is recognised next time without being compared again.  :class:`DedupStore` is the
-interface; SQLite serves a single machine (``state/dedup.sqlite3``), and a Redis
-store can serve distributed crawls with the same methods.
+interface; SQLite serves a single machine (``state/dedup.sqlite3``), and
+:mod:`pipelines.dedupredis` serves distributed crawls with the same methods.
 
 An index written by an earlier version is brought up to date when opened: the
 columns it lacks are added (its originals have no facts, so no facts veto and no

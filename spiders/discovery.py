@@ -84,6 +84,8 @@ def read_feed(body: bytes, url: str, content_type: str | None = None) -> list[Li
 class Sitemap:
     kind: str  # "sitemapindex" or "urlset"
     entries: list[Listing]
+    # the first XML error, when the file was malformed and read as far as it could be
+    damaged: str | None = None
 
 
 #: Feeds and sitemaps larger than this are read in a thread: a 50 MB news sitemap takes
@@ -143,4 +145,6 @@ def read_sitemap(body: bytes, url: str) -> Sitemap:
         keywords = [k.strip() for k in news.get("keywords", "").split(",") if k.strip()]
         entries.append(Listing(url=fields["loc"], title=news.get("title"), date=date,
                                keywords=keywords))
-    return Sitemap(kind=_local(root.tag), entries=entries)
+    errors = [e for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
+    damaged = f"line {errors[0].line}: {errors[0].message}" if errors else None
+    return Sitemap(kind=_local(root.tag), entries=entries, damaged=damaged)

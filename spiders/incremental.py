@@ -19,7 +19,8 @@ short) is not recorded, so the next run fetches it again.  It is recorded under
 the URL it was listed with and, after a redirect, under the final URL too.
 
 Settings read: ``INCREMENTAL_ENABLED``, ``INCREMENTAL_STATE`` (default
-``DATA_DIR/state/fetched.sqlite3``).  Stats: ``incremental/skipped``,
+``DATA_DIR/state/fetched.sqlite3``; in Redis under ``REDIS_PREFIX`` when ``REDIS_URL``
+is set, :mod:`spiders.fetchedredis`).  Stats: ``incremental/skipped``,
 ``incremental/updated``, ``incremental/recorded``, ``incremental/pagination_stopped``,
 ``incremental/not_recorded`` (failed pages, fetched again next run).
 """
@@ -122,9 +123,18 @@ class IncrementalFetchMiddleware:
         if not settings.getbool("INCREMENTAL_ENABLED", True):
             raise NotConfigured("INCREMENTAL_ENABLED is off")
         assert crawler.stats is not None
-        path = Path(settings.get("INCREMENTAL_STATE")
-                    or Path(settings.get("DATA_DIR", "data")) / "state" / "fetched.sqlite3")
-        mw = cls(FetchedStore(path), crawler.stats, crawler.request_fingerprinter)
+        store: Any
+        if settings.get("REDIS_URL"):
+            # A distributed crawl: what any worker fetched (redis imported only then).
+            from archive.redisdb import from_settings
+            from spiders.fetchedredis import RedisFetchedStore
+
+            server, keys = from_settings(settings)
+            store = RedisFetchedStore(server, keys.prefix)
+        else:
+            store = FetchedStore(Path(settings.get("INCREMENTAL_STATE") or Path(
+                settings.get("DATA_DIR", "data")) / "state" / "fetched.sqlite3"))
+        mw = cls(store, crawler.stats, crawler.request_fingerprinter)
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)

@@ -10,7 +10,8 @@ registry's ``[sections.more]``: stories, links, titles and dates at dotted paths
 
 Spider arguments: ``since`` (a date, ISO 8601), ``max_pages`` (section depth),
 ``urls`` (article URLs to archive now, space- or comma-separated; discovery is
-then skipped).
+then skipped), ``seeds`` (false: start from nothing but the shared queue of a
+distributed crawl, ``syria-archive worker``).
 Settings read: ``SECTION_MAX_PAGES``, ``DISCOVERY_SKIP_UNRELATED``, ``EXTRACT_WORKERS``,
 ``EXTRACT_TIMEOUT``, ``EXTRACT_RETRIES``,
 ``SITEMAP_MAX_SIZE``, ``CONTACT_URL``, ``USER_AGENT_TEMPLATE``.
@@ -44,6 +45,7 @@ from crawler.registry import DEFAULT_MAX_PAGES, Outlet, Section, Source
 from pipelines.relevance import mentions
 from spiders.discovery import DiscoveryError, Listing, Sitemap, off_reactor, read_feed, read_sitemap
 from spiders.failures import failure_reason
+from spiders.walls import WALL_MAX_WORDS, find_wall
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +108,11 @@ class OutletSpider(scrapy.Spider):
                            self.outlet.id, request.url)
 
     def __init__(self, since: str | None = None, max_pages: str | int | None = None,
-                 urls: str | list[str] | None = None, **kwargs: Any) -> None:
+                 urls: str | list[str] | None = None, seeds: bool | str = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # A worker of a distributed crawl takes its work from the shared queue only.
+        self.seeds = seeds not in (False, "false", "False", "0", "no")
         self.since = parse_since(since)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         if isinstance(urls, str):
@@ -121,6 +126,8 @@ class OutletSpider(scrapy.Spider):
     # -- discovery -------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        if not self.seeds:
+            return
         for req in self.start_requests():
             yield req
 
@@ -144,6 +151,30 @@ class OutletSpider(scrapy.Spider):
     def _stat(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
+
+    def _wall(self, response: TextResponse,
+              kinds: tuple[str, ...] = ("challenge", "paywall", "consent")) -> bool:
+        """A challenge, consent or paywall page instead of the article: counted, and not
+        done with (the outcome stays "failed"), so the next run asks for it again."""
+        wall = find_wall(response.text, kinds)
+        if wall is None:
+            return False
+        self._stat(f"wall/{wall[0]}")
+        logger.warning("Article %s answered with a %s page (%s), not the article; archived "
+                       "as it came, fetched again next run", response.url, wall[0], wall[1])
+        return True
+
+    def _source_problem(self, kind: str, problem: str, url: str) -> None:
+        """A feed, sitemap or section page that listed nothing or could not be read:
+        counted (``discovery/<kind>/<problem>``) and named in ``discovery/problems``
+        (URL -> what), so that the run's report can say which source it was."""
+        assert self.crawler.stats is not None
+        self._stat(f"discovery/{kind}/{problem}")
+        problems = dict(self.crawler.stats.get_value("discovery/problems", {}))
+        problems[url] = f"{kind} {problem}"
+        self.crawler.stats.set_value("discovery/problems", problems)
+        if problem == "empty":
+            logger.warning("The %s %s lists no article", kind, url)
 
     def _before_since(self, listing: Listing) -> bool:
         """A listing dated before the since-date is not followed (counted)."""
@@ -206,10 +237,12 @@ class OutletSpider(scrapy.Spider):
                 response.body, read_feed, response.body, response.url,
                 (response.headers.get("Content-Type") or b"").decode("latin-1"))
         except DiscoveryError as exc:
-            self._stat("discovery/feed/malformed")
+            self._source_problem("feed", "malformed", response.url)
             logger.error("%s", exc)
             return
         self._stat("discovery/feed/read")
+        if not listings:
+            self._source_problem("feed", "empty", response.url)
         for listing in listings:
             req = self._take(listing, source, "feed", response.url)
             if req is not None:
@@ -239,13 +272,19 @@ class OutletSpider(scrapy.Spider):
             # A news sitemap can be tens of megabytes: read in a thread, off the reactor.
             sitemap = await off_reactor(response.body, self._read_sitemap, response)
         except DiscoveryError as exc:
-            self._stat("discovery/sitemap/malformed")
+            self._source_problem("sitemap", "malformed", response.url)
             logger.error("%s", exc)
             return
         if sitemap is None:
-            self._stat("discovery/sitemap/malformed")
+            self._source_problem("sitemap", "malformed", response.url)
             return
         self._stat("discovery/sitemap/read")
+        if sitemap.damaged:  # read as far as it goes, and said
+            self._source_problem("sitemap", "malformed", response.url)
+            logger.error("Sitemap %s is malformed XML (%s); its readable entries are used",
+                         response.url, sitemap.damaged)
+        if not sitemap.entries:
+            self._source_problem("sitemap", "empty", response.url)
         for listing in sitemap.entries:
             if sitemap.kind == "sitemapindex":
                 if self._before_since(listing):
@@ -276,7 +315,10 @@ class OutletSpider(scrapy.Spider):
             return
         self._cut_short(response)
         self._stat("discovery/section/pages")
-        for link in self.section_links(response, section):
+        links = self.section_links(response, section)
+        if not links and page == 1:
+            self._source_problem("section", "empty", response.url)
+        for link in links:
             self._stat("discovery/section/listed")
             yield self._article_request(link.url, {
                 "kind": "section", "source": response.url, "title": link.text.strip() or None,
@@ -312,7 +354,7 @@ class OutletSpider(scrapy.Spider):
             if not isinstance(items, list):
                 raise TypeError(f"{more.items!r} is not a list")
         except (ValueError, TypeError, KeyError) as exc:
-            self._stat("discovery/section/malformed")
+            self._source_problem("section", "malformed", response.url)
             logger.error("Section endpoint %s: not the JSON the registry describes "
                          "(stories at %r): %s", response.url, more.items, exc)
             return
@@ -368,6 +410,8 @@ class OutletSpider(scrapy.Spider):
                 timeout=self.settings.getfloat("EXTRACT_TIMEOUT", 60) or None,
                 retries=self.settings.getint("EXTRACT_RETRIES", 2), stats=self.crawler.stats)
         except ExtractionError as exc:
+            if exc.reason != "not_article" and self._wall(response):
+                return
             response.meta["article_outcome"] = "dropped"
             self._stat(f"item_dropped/{exc.reason}")
             # a gallery or video page is expected on any site; other reasons are worth a look
@@ -383,6 +427,9 @@ class OutletSpider(scrapy.Spider):
             # and tried again next run.
             self._stat("extract/failed/error")
             logger.exception("Extraction failed for %s", response.url)
+            return
+        words = sum(len(p.split()) for p in fields.get("body") or [])
+        if words < WALL_MAX_WORDS and self._wall(response, ("challenge", "paywall")):
             return
         response.meta["article_outcome"] = "extracted"
         yield load_article(

@@ -140,6 +140,7 @@ def test_wheel_ships_the_mirror_pages_and_runs_the_mirror(tmp_path: Path) -> Non
     web = sorted(p.relative_to(ROOT).as_posix()
                  for p in (ROOT / "crawler" / "web").rglob("*.*") if p.suffix in (".html", ".css"))
     assert web and not [w for w in web if w not in names]  # serve's templates and styles
+    assert "crawler/templates/report.html" in names  # the nightly report's page
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)

@@ -45,6 +45,8 @@ def test_good_entry_loads() -> None:
     ({"download_delay": -1}, "download_delay", ">= 0"),
     ({"timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),
     ({"all_syira": True}, "all_syira", "unknown field"),
+    ({"cadence": "daily"}, "cadence", "must be one of hourly, nightly, weekly"),
+    ({"enabled": "no"}, "enabled", "must be true or false"),
     ({"feeds": [], "sections": []}, "feeds", "at least one feed, sitemap or section"),
 ])
 def test_malformed_entry_is_rejected_naming_outlet_and_field(change, field, words) -> None:
@@ -94,7 +96,7 @@ def test_unknown_outlet_lists_the_known_ones() -> None:
         Registry.load()["no-such-outlet"]
 
 
-def readme_outlet_table() -> dict[str, tuple[str, str, str]]:
+def readme_outlet_table() -> dict[str, tuple[str, str, str, str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index("<!-- outlets:start -->")
     end = text.index("<!-- outlets:end -->")
@@ -102,7 +104,7 @@ def readme_outlet_table() -> dict[str, tuple[str, str, str]]:
     for line in text[start:end].splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 4 and re.fullmatch(r"`[a-z0-9-]+`", cells[0]):
-            rows[cells[0].strip("`")] = (cells[1], cells[2], cells[3])
+            rows[cells[0].strip("`")] = (cells[1], cells[2], cells[3], cells[6])
     return rows
 
 
@@ -111,7 +113,24 @@ def test_readme_outlet_table_matches_registry() -> None:
     registry = Registry.load()
     assert set(table) == set(registry.ids()), "README outlet table and registry differ"
     for outlet in registry:
-        name, language, all_syria = table[outlet.id]
+        name, language, all_syria, cadence = table[outlet.id]
         assert outlet.name in name
         assert language == outlet.language
         assert all_syria == ("yes" if outlet.all_syria else "")
+        assert cadence == outlet.cadence
+
+
+def test_cadence_and_enabled_select_the_outlets_a_scheduled_run_crawls(tmp_path: Path) -> None:
+    entry = tmp_path / "example-news.toml"
+    entry.write_text("\n".join([
+        'name = "Example News"', 'language = "en"', "enabled = false",
+        'base_url = "https://www.example-news.com/"', 'cadence = "weekly"',
+        'allowed_domains = ["www.example-news.com"]',
+        "article_pattern = '^https://www\\.example-news\\.com/news/'",
+        "[[feeds]]", 'url = "https://www.example-news.com/rss"',
+    ]))
+    registry = Registry.load([tmp_path])
+    assert registry["example-news"].cadence == "weekly"
+    assert "example-news" not in {o.id for o in registry.enabled()}
+    assert [o.id for o in registry.enabled("hourly")] == ["sana-en"]
+    assert len(registry.enabled("nightly")) == len(registry) - 2

@@ -1,6 +1,6 @@
-"""Charts of the catalog as inline SVG, drawn by matplotlib (no browser script, no
-asset from the internet).  Text stays text in the SVG (``svg.fonttype: none``),
-so the page's own fonts draw it and Arabic labels shape right.
+"""Charts of the catalog, and of the runs for the nightly report, as inline SVG drawn by
+matplotlib (no browser script, no asset from the internet).  Text stays text in the SVG
+(``svg.fonttype: none``), so the page's own fonts draw it and Arabic labels shape right.
 
 Each function takes rows from SQL (:data:`WEEKLY_SQL`, :data:`DUPLICATES_SQL`)
 and returns an ``<svg>`` element as a string.
@@ -101,4 +101,60 @@ def duplicate_share(rows: Iterable[Sequence[object]]) -> str:
         for i, (_o, n, d) in enumerate(data):
             ax.text(shares[i] + 1, i, f"{d} of {n}", va="center")
         ax.set_title("Share of duplicates", loc="left")
+    return _svg(fig)
+
+
+# -- over runs: the nightly health report (crawler.report) ----------------------------
+
+def _run_axis(ax: Any, runs: Sequence[str]) -> None:
+    """Runs on the x axis, labelled by their day and time (``11-29 02:30``)."""
+    step = max(1, len(runs) // 12)
+    ticks = list(range(0, len(runs), step))
+    ax.set_xticks(ticks, [f"{runs[i][4:6]}-{runs[i][6:8]} {runs[i][9:11]}:{runs[i][11:13]}"
+                          for i in ticks], rotation=30 if len(ticks) > 4 else 0,
+                  ha="right" if len(ticks) > 4 else "center")
+    ax.set_xlim(-0.6, len(runs) - 0.4)
+
+
+def runs_stacked(runs: Sequence[str], series: dict[str, Sequence[float]], title: str,
+                 ylabel: str) -> str:
+    """Bars per run (``runs``: run ids, oldest first), stacked by series (e.g. outlet)."""
+    import matplotlib
+
+    fig = _figure(8, 3.2)
+    with matplotlib.rc_context(_STYLE):
+        ax = fig.add_subplot()
+        cmap = matplotlib.colormaps["tab20"]
+        bottom = [0.0] * len(runs)
+        for i, (name, values) in enumerate(sorted(series.items())):
+            ax.bar(range(len(runs)), values, bottom=bottom, label=name, color=cmap(i % cmap.N))
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        _run_axis(ax, runs)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, loc="left")
+        if len(series) > 1:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
+                      ncols=2 if len(series) > 10 else 1)
+    return _svg(fig)
+
+
+def runs_lines(runs: Sequence[str], series: dict[str, Sequence[float | None]], title: str,
+               ylabel: str, percent: bool = False) -> str:
+    """A line per series over the runs; None leaves a gap (no articles that night)."""
+    import matplotlib
+    from matplotlib.ticker import PercentFormatter
+
+    fig = _figure(8, 3.0)
+    with matplotlib.rc_context(_STYLE):
+        ax = fig.add_subplot()
+        for name, values in series.items():
+            ax.plot(range(len(runs)), [float("nan") if v is None else v for v in values],
+                    marker="o", markersize=3, label=name)
+        _run_axis(ax, runs)
+        if percent:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+            ax.set_ylim(-0.03, 1.05)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, loc="left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return _svg(fig)
