@@ -42,7 +42,7 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> set[str]:
     if len(tokens) < size:
         return {" ".join(tokens)} if tokens else set()
     if size == 3:  # the same strings, without a list slice per shingle
-        return {f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:])}
+        return {f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)}
     return {" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
 
 
