@@ -60,7 +60,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python tests/bench/bench_pipeline.py --articles $(or $(ARTICLES),20000)
 	$(BIN)/python tests/bench/bench_s3.py
-	$(BIN)/python tests/bench/bench_workers.py
+	$(BIN)/python tests/bench/bench_workers.py --bench-site bench/work/site
 
 bench-dedup: $(STAMP)
 	$(BIN)/python tests/bench/bench_dedup.py --sizes 100000,1000000

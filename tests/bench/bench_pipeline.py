@@ -77,6 +77,7 @@ def child_env() -> dict[str, str]:
            if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT)])
     env.pop("SYRIA_ARCHIVE_S3", None)
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
     return env
 
 
@@ -101,6 +102,10 @@ def end_to_end(work: Path, manifest: dict[str, Any], nginx: benchsite.Nginx,
         "pipeline": [str(BIN / "syria-archive"), "crawl", "--data", str(work / "data"),
                      "--max-pages", "1", *scrapy_settings(max(1, CONCURRENCY // outlets))],
     }
+    # The bare and naive spiders run as a user's would: with Scrapy's defaults, outside
+    # this project (under it, ``scrapy runspider`` finds scrapy.cfg and takes the project's
+    # settings: its pipelines, middlewares and extensions).
+    outside = Path(tempfile.mkdtemp(prefix="bench-outside-"))
     for name, cmd in runs.items():
         (work / "naive.jsonl").unlink(missing_ok=True)
         shutil.rmtree(work / "data", ignore_errors=True)
@@ -109,8 +114,10 @@ def end_to_end(work: Path, manifest: dict[str, Any], nginx: benchsite.Nginx,
         print(f"end to end: {name} ...", file=sys.stderr, flush=True)
         before = load()
         nginx_cpu = measure.process_cpu(nginx.pids())
-        m = measure.run(cmd, env=env, cwd=work, log=work / f"{name}.log", lines=lines,
-                        marks=(2000,))
+        m = measure.run(cmd, env=env, cwd=work if name == "pipeline" else outside,
+                        log=work / f"{name}.log", lines=lines, marks=(2000,))
+        if name != "pipeline":
+            _check_defaults(work / f"{name}.log")
         nginx_cpu = measure.process_cpu(nginx.pids()) - nginx_cpu
         fetched = (_article_responses(work / f"{name}.log", len(manifest["bench_sitemaps"]))
                    if name != "pipeline" else None)
@@ -130,6 +137,7 @@ def end_to_end(work: Path, manifest: dict[str, Any], nginx: benchsite.Nginx,
         if m.returncode not in (0, 3):
             out[name]["error"] = m.stderr_tail[-1500:]
         print(f"  {json.dumps(out[name])}", file=sys.stderr, flush=True)
+    shutil.rmtree(outside, ignore_errors=True)
     pipe = out["pipeline"]
     pipe.setdefault("rss_mb_at", {})[str(pages)] = pipe["peak_rss_mb"]
     report = sorted((work / "data" / "reports").glob("*.json"))
@@ -137,6 +145,14 @@ def end_to_end(work: Path, manifest: dict[str, Any], nginx: benchsite.Nginx,
         pipe["report_exit_code"] = json.loads(report[-1].read_text()).get("exit_code")
         pipe["alerts"] = json.loads(report[-1].read_text()).get("alerts", [])[:5]
     return out
+
+
+def _check_defaults(log: Path) -> None:
+    """The spider ran on Scrapy's defaults: no project, no item pipeline of ours."""
+    text = log.read_text(errors="replace")
+    if "Enabled item pipelines:\n[]" not in text or "bot: scrapybot" not in text:
+        raise SystemExit(f"{log}: the spider did not run on Scrapy's defaults "
+                         "(a project's settings were found)")
 
 
 def _article_responses(log: Path, sitemaps: int) -> int:

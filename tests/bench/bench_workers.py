@@ -32,6 +32,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -131,10 +132,11 @@ def last_capture(data: Path) -> datetime:
 
 
 def run_workers(count: int, outlets: list[str], env: dict[str, str], tmp: Path,
-                extra: list[str]) -> dict[str, float]:
+                extra: list[str], max_pages: int | None = None) -> dict[str, float]:
     redis = start_redis(tmp / f"redis-{count}", fsync="everysec")
     try:
-        proc = cli("enqueue", "--redis", redis.url, *outlets, env=env)
+        pages_option = ["--max-pages", str(max_pages)] if max_pages else []
+        proc = cli("enqueue", "--redis", redis.url, *pages_option, *outlets, env=env)
         if proc.returncode:
             raise SystemExit(f"enqueue failed: {proc.stderr[-2000:]}")
         started = datetime.now(UTC)
@@ -159,6 +161,28 @@ def run_workers(count: int, outlets: list[str], env: dict[str, str], tmp: Path,
                 "pages_per_s": round(pages / wall, 1)}
     finally:
         redis.stop()
+
+
+def on_bench_site(site: Path, first: int, counts: str, tmp: Path,
+                  extra: list[str]) -> dict[str, Any]:
+    """The workers on `make bench`'s site: nginx serves it on 127.0.0.1, every host name
+    resolves to loopback (``bench.loopback``), the outlets are the registry's own."""
+    sys.path.insert(0, str(ROOT / "tests" / "bench"))
+    import benchsite
+
+    manifest = json.loads((site / "manifest.json").read_text())
+    outlets = sorted({a["outlet"] for a in manifest["articles"]})[:first]
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT)])
+    extra = [*extra, "-s", "DNS_RESOLVER=bench.loopback.LoopbackResolver",
+             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+    rows = []
+    with benchsite.Nginx(site, tmp / "nginx", manifest["types"]):
+        for count in (int(c) for c in counts.split(",")):
+            print(f"{count} worker(s) on {', '.join(outlets)} ...", file=sys.stderr, flush=True)
+            rows.append(run_workers(count, outlets, env, tmp, extra, max_pages=1))
+    return {"rows": rows, "outlets": outlets}
 
 
 def dedup_memory(entries: int, tmp: Path, timed: int = 2000) -> dict[str, float]:
@@ -217,6 +241,11 @@ def main() -> None:
     parser.add_argument("--site", type=Path, help="a folder of saved pages with routes.toml "
                                                   "(default: a generated site)")
     parser.add_argument("--outlets", type=Path, help="registry entries of --site's outlets")
+    parser.add_argument("--bench-site", type=Path, metavar="DIR",
+                        help="the site `make bench` built (bench/work/site), served by nginx "
+                             "on the outlets' own hosts, instead of a generated one")
+    parser.add_argument("--bench-outlets", type=int, default=4, metavar="N",
+                        help="with --bench-site: crawl the first N of its outlets (default 4)")
     parser.add_argument("--dedup-entries", type=int, default=1_000_000,
                         help="originals in the Redis dedup index for its memory "
                              "(default 1,000,000; 0: skip)")
@@ -228,25 +257,29 @@ def main() -> None:
         parser.error("--site and --outlets go together")
     tmp = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     try:
-        pages, outlets_dir = (args.site, args.outlets) if args.site else \
-            generate_site(tmp / "site", args.articles)
-        outlets = sorted(p.stem for p in outlets_dir.glob("*.toml"))
-        mirror, proxy = start_mirror(pages)
-        env = proxy_env(proxy)
-        env["SYRIA_ARCHIVE_OUTLETS"] = str(outlets_dir)
         # The site is local: no politeness delay, no throttling; concurrency per site up.
         extra = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                  "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
         for item in args.set:
             extra += ["-s", item]
         rows = []
-        try:
-            for count in (int(c) for c in args.workers.split(",")):
-                print(f"{count} worker(s) ...", file=sys.stderr, flush=True)
-                rows.append(run_workers(count, outlets, env, tmp, extra))
-        finally:
-            mirror.terminate()
-            mirror.wait(timeout=30)
+        if args.bench_site:
+            site = on_bench_site(args.bench_site, args.bench_outlets, args.workers, tmp, extra)
+            rows = site.pop("rows")
+        else:
+            pages, outlets_dir = (args.site, args.outlets) if args.site else \
+                generate_site(tmp / "site", args.articles)
+            outlets = sorted(p.stem for p in outlets_dir.glob("*.toml"))
+            mirror, proxy = start_mirror(pages)
+            env = proxy_env(proxy)
+            env["SYRIA_ARCHIVE_OUTLETS"] = str(outlets_dir)
+            try:
+                for count in (int(c) for c in args.workers.split(",")):
+                    print(f"{count} worker(s) ...", file=sys.stderr, flush=True)
+                    rows.append(run_workers(count, outlets, env, tmp, extra))
+            finally:
+                mirror.terminate()
+                mirror.wait(timeout=30)
         memory = dedup_memory(args.dedup_entries, tmp) if args.dedup_entries else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -261,7 +294,8 @@ def main() -> None:
               f"({memory['entries']} measured, {memory['ms_per_article']} ms per article)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                                    "machine": machine, "site": str(args.site or "generated"),
+                                    "machine": machine,
+                                    "site": str(args.bench_site or args.site or "generated"),
                                     "workers": rows, "dedup_memory": memory}, indent=2) + "\n")
 
 
