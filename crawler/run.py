@@ -435,6 +435,9 @@ class CrawlRun:
                               "be extracted (" + ", ".join(f"{n} {reason}" for reason, n in
                                                            sorted(failed_extract.items()))
                               + "); they are fetched again next run")
+            if stats.get("extract/charset_mislabelled"):
+                alerts.append(f"{outlet_id}: {stats['extract/charset_mislabelled']} page(s) "
+                              "with a wrong charset label (read by their bytes)")
             no_html = row["dropped"].get("not_html", 0) + row["dropped"].get("binary", 0)
             if no_html:
                 alerts.append(f"{outlet_id}: {no_html} article URL(s) served no HTML")

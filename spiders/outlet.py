@@ -37,7 +37,7 @@ from scrapy.utils.url import url_is_from_any_domain
 from twisted.python.failure import Failure
 
 from crawler import __version__
-from crawler.extract.article import load_article
+from crawler.extract.article import CHARSET_NOTE, load_article
 from crawler.extract.dates import parse_listing_date, parse_since
 from crawler.extract.page import ExtractionError
 from crawler.extract.pool import ExtractionFailed, extract, worker_count
@@ -428,6 +428,10 @@ class OutletSpider(scrapy.Spider):
             self._stat("extract/failed/error")
             logger.exception("Extraction failed for %s", response.url)
             return
+        charset = fields.get(CHARSET_NOTE)
+        if charset:  # read right, but the outlet's label is wrong: worth knowing
+            self._stat("extract/charset_mislabelled")
+            logger.warning("Charset label of %s is wrong: %s", response.url, charset)
         words = sum(len(p.split()) for p in fields.get("body") or [])
         if words < WALL_MAX_WORDS and self._wall(response, ("challenge", "paywall")):
             return

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 from mirror_labels import same_date
 from regen_expected import MIRROR, article_pages, expected_article, expected_path
 
-from crawler.extract.article import article_from_page, extract_article, extract_page
+from crawler.extract.article import (CHARSET_NOTE, article_from_page, extract_article,
+                                     extract_page, load_article)
+from crawler.extract.page import read_html
 from crawler.extract.dates import date_from_url, parse_date
 from crawler.extract.page import ExtractionError
 
@@ -63,6 +65,28 @@ def test_windows_1256_and_mislabelled_pages() -> None:
     assert article_from_page(cp1256_bytes, url, content_type="text/html; charset=iso-8859-1")[
         "body"] == right["body"]
     assert article_from_page(gzip.compress(body), url)["body"] == right["body"]
+
+
+def test_a_lying_charset_label_is_noted() -> None:
+    body, url = _page()
+    cp1256_bytes = body.decode("utf-8").replace('charset="utf-8"', 'charset="windows-1256"'
+                                                ).encode("cp1256", errors="xmlcharrefreplace")
+    utf8_labelled_1256 = body.replace(b'charset="utf-8"', b'charset="windows-1256"')
+    # the label right, or none: no note
+    assert read_html(body, "text/html; charset=utf-8")[1] is None
+    assert read_html(cp1256_bytes, "text/html; charset=windows-1256")[1] is None
+    assert read_html(body.replace(b'charset="utf-8"', b""), "text/html")[1] is None
+    # a lie in the header, in <meta> only, and the reverse
+    assert read_html(body, "text/html; charset=windows-1256")[1] == (
+        "labelled cp1256, read as utf-8")
+    assert read_html(utf8_labelled_1256, "text/html")[1] == "labelled cp1256, read as utf-8"
+    assert read_html(cp1256_bytes, "text/html; charset=utf-8")[1] == (
+        "labelled utf-8, read as cp1256")
+    # the note travels with the fields and stays out of the item
+    fields = extract_page(cp1256_bytes, url, content_type="text/html; charset=utf-8")
+    assert fields[CHARSET_NOTE] == "labelled utf-8, read as cp1256"
+    assert CHARSET_NOTE not in load_article(fields, url=url)
+    assert CHARSET_NOTE not in extract_page(body, url, content_type="text/html; charset=utf-8")
 
 
 @pytest.mark.parametrize("body, reason", [

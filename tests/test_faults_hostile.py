@@ -196,7 +196,10 @@ def test_hostile_and_broken_content(tmp_path: Path) -> None:
     assert row["discovery"]["sitemap/malformed"] == 4  # malformed, 60 MB, XXE, laughs
     assert row["discovery"]["feed/malformed"] == 2  # XXE, laughs
     alerts = " ".join(report["alerts"])
-    for words in ("fetch failed", "served no HTML", "could not be extracted", "malformed"):
+    assert row["extract"]["charset_mislabelled"] == 2  # both lies, counted and read right
+    assert "hostile-labelled-utf8-sent-1256" in log and "labelled utf-8, read as cp1256" in log
+    for words in ("fetch failed", "served no HTML", "could not be extracted", "malformed",
+                  "2 page(s) with a wrong charset label"):
         assert words in alerts, (words, alerts)
     # The crawl went on: the outlet's own articles are there, and both charset lies
     # were read right.

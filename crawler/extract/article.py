@@ -56,7 +56,7 @@ from crawler.extract.metadata import (
     texts,
     url_of,
 )
-from crawler.extract.page import ARABIC, MAX_HTML_CHARS, ExtractionError, decode_html, parse_html
+from crawler.extract.page import ARABIC, MAX_HTML_CHARS, ExtractionError, parse_html, read_html
 from crawler.items import ArticleLoader
 from crawler.registry import Outlet, Registry
 from pipelines.clean import clean_article
@@ -66,6 +66,8 @@ from pipelines.relevance import judge_article
 # video or gallery, an OpenGraph video type, a WordPress post format) and carries little
 # text of its own is not an article; CNN's articles declare only their lead video.
 MEDIA_PAGE_MAX_WORDS = 150
+#: the key of :func:`extract_page`'s note on a charset label that lied
+CHARSET_NOTE = "_charset_note"
 _POST_FORMAT = re.compile(r"(?:^|\s)(?:single-)?format-(?:video|gallery|audio|image)(?:\s|$)")
 
 # Hidden copies of text (lightbox captions, screen-reader duplicates) are not the article.
@@ -109,8 +111,16 @@ def _best_date(
 
 
 def extract_page(body: bytes, url: str, *, content_type: str | None = None) -> dict[str, Any]:
-    """:func:`extract_article` for the raw bytes of a page (charset handled)."""
-    return extract_article(decode_html(body, content_type), url)
+    """:func:`extract_article` for the raw bytes of a page (charset handled).
+
+    When the page's charset label lied, ``CHARSET_NOTE`` says how it was read
+    (a note about the page, not an article field: :func:`load_article` skips it).
+    """
+    html, note = read_html(body, content_type)
+    fields = extract_article(html, url)
+    if note:
+        fields[CHARSET_NOTE] = note
+    return fields
 
 
 def extract_article(html: str, url: str) -> dict[str, Any]:
@@ -303,7 +313,8 @@ def load_article(fields: dict[str, Any], *, url: str, outlet: str | None = None,
     loader.add_value("url", url)
     loader.add_value("outlet", outlet)
     for name, value in fields.items():
-        loader.add_value(name, value)
+        if name != CHARSET_NOTE:
+            loader.add_value(name, value)
     loader.add_value("language", language)
     published = loader.get_output_value("published")
     loader.add_value("published_precision", precision_of(published))

@@ -16,7 +16,8 @@ from typing import Any
 
 import lxml.html
 from lxml import etree
-from w3lib.encoding import html_to_unicode, read_bom
+from w3lib.encoding import (html_body_declared_encoding, html_to_unicode,
+                            http_content_type_encoding, read_bom, resolve_encoding)
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +71,24 @@ def _looks_binary(body: bytes) -> bool:
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """HTML bytes to text (:func:`read_html` without its note on the label)."""
+    return read_html(body, content_type)[0]
+
+
+def _declared(body: bytes, content_type: str | None) -> str | None:
+    """The charset the page says it is in: the HTTP header's, else ``<meta charset>``."""
+    label = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
+    return resolve_encoding(label) if label else None
+
+
+def read_html(body: bytes, content_type: str | None = None) -> tuple[str, str | None]:
     """HTML bytes to text: BOM, then HTTP header, then ``<meta charset>``, checked.
 
     A label is not trusted blindly: bytes that are valid UTF-8 are UTF-8 whatever
     the label says (the commonest mislabelling), and an Arabic page (``lang="ar"``
     or ``dir="rtl"``) that decodes to Latin-1 letters and no Arabic is read as
-    windows-1256.
+    windows-1256.  The second value says how a lying label was overruled
+    ("labelled cp1252, read as utf-8"); None when the label was right or absent.
     """
     if not body.strip():
         raise ExtractionError("empty", "empty page")
@@ -89,9 +102,13 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     bom_encoding, _ = read_bom(body)
     if bom_encoding is None and not body.isascii():
         try:
-            return body.decode("utf-8")
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             pass
+        else:
+            label = _declared(body, content_type)
+            return text, (f"labelled {label}, read as utf-8"
+                          if label not in (None, "utf-8") else None)
     encoding, text = html_to_unicode(content_type, body)
     # Not UTF-8 (checked above) yet read as UTF-8: the label lies; replacement
     # characters instead of letters mean the page is in a legacy charset.
@@ -99,10 +116,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     if mislabelled or (not ARABIC.search(text) and len(_LATIN1_LETTERS.findall(text)) > 20):
         head = body[:4096].lower()
         if re.search(rb'<html[^>]*(?:lang=["\']?ar|dir=["\']?rtl)', head):
-            logger.debug("Arabic page labelled %s, read as windows-1256", encoding)
-            return body.decode("cp1256", errors="replace")
-    return text
-
+            return (body.decode("cp1256", errors="replace"),
+                    f"labelled {resolve_encoding(encoding) or encoding}, read as cp1256")
+    return text, None
 
 
 def parse_html(html: str) -> Any:
