@@ -124,10 +124,11 @@ class SqliteDedupStore:
                 logger.info("LSH bands indexed for %d of %d originals", done, behind)
         return index
 
-    def _original(self, row: tuple | None) -> Original | None:
+    def _original(self, row: tuple | None, signature: bool = True) -> Original | None:
         if row is None:
             return None
-        return Original(row[0], row[1], row[2], row[3], Signature.from_bytes(row[4]),
+        return Original(row[0], row[1], row[2], row[3],
+                        Signature.from_bytes(row[4]) if signature else None,
                         from_text(row[5]), row[6])
 
     def _get(self, original_id: int) -> Original | None:
@@ -154,11 +155,12 @@ class SqliteDedupStore:
 
     def translation_candidates(self, group: str, language: str, first_day: int,
                                last_day: int) -> list[Original]:
-        """Originals of the outlet group in another language, published in the days given."""
+        """Originals of the outlet group in another language, published in the days given
+        (without their signatures: only their facts are compared)."""
         rows = self.db.execute(
             f"{_SELECT} WHERE grp = ? AND day BETWEEN ? AND ? AND language != ? "
             "AND facts IS NOT NULL", (group, first_day, last_day, language)).fetchall()
-        return [o for o in map(self._original, rows) if o is not None]
+        return [o for row in rows if (o := self._original(row, signature=False)) is not None]
 
     def add_original(self, key: str, canonical: str, outlet: str, cluster: str,
                      fingerprint: str, signature: Signature, *,

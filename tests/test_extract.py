@@ -17,11 +17,15 @@ from hypothesis import strategies as st
 from mirror_labels import same_date
 from regen_expected import MIRROR, article_pages, expected_article, expected_path
 
-from crawler.extract.article import (CHARSET_NOTE, article_from_page, extract_article,
-                                     extract_page, load_article)
-from crawler.extract.page import read_html
+from crawler.extract.article import (
+    CHARSET_NOTE,
+    article_from_page,
+    extract_article,
+    extract_page,
+    load_article,
+)
 from crawler.extract.dates import date_from_url, parse_date
-from crawler.extract.page import ExtractionError
+from crawler.extract.page import ExtractionError, read_html
 
 PAGES = article_pages()
 

@@ -16,8 +16,13 @@ from typing import Any
 
 import lxml.html
 from lxml import etree
-from w3lib.encoding import (html_body_declared_encoding, html_to_unicode,
-                            http_content_type_encoding, read_bom, resolve_encoding)
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -216,11 +216,16 @@ def dedup_memory(entries: int, tmp: Path, timed: int = 2000) -> dict[str, float]
                 key = canonical.removeprefix("https://")
                 sig = Signature(tuple(rng.getrandbits(32) for _ in range(NUM_PERM)), 420)
                 buckets = [store._bucket(band) for band in sig.bands()]
+                # as an article's: a dozen figures and places, its language, its day
+                facts = frozenset([*(f"n:{rng.randrange(10, 100000)}" for _ in range(8)),
+                                   *(f"p:{rng.choice(PLACES).replace(' ', '_')}"
+                                     for _ in range(4))])
                 store._add(keys=[store.urls, store.fps, store.originals, store.counter,
-                                 *(b for b, _ in buckets)],
-                           args=[key, f"{rng.getrandbits(160):040x}", n,
-                                 _pack(canonical, "bench-news", cluster_id(key), sig),
-                                 *(f for _, f in buckets)], client=pipe)
+                                 store._group("bench-news"), *(b for b, _ in buckets)],
+                           args=[key, f"{rng.getrandbits(160):040x}",
+                                 _pack(canonical, "bench-news", cluster_id(key), "en", facts,
+                                       sig),
+                                 20000 + n // 300, *(f for _, f in buckets)], client=pipe)
             pipe.execute()
             if first and first % 100000 == 0:
                 print(f"  dedup index: {first}/{entries}", file=sys.stderr, flush=True)
