@@ -185,8 +185,9 @@ def test_hostile_and_broken_content(tmp_path: Path) -> None:
         assert fetch.get(f"failed/{reason}"), (reason, fetch)
         assert f"hostile-{slug}" in log, slug  # a log line names the URL
     assert fetch["failed/decompressed_too_large"] == 2  # gzip and deflate
-    # A TLS connection dropped mid-body (cut short, or reset) is a lost connection to
-    # Twisted: Scrapy hands over no partial body (see the data-loss test below).
+    # The mirror drops these TLS connections with an abort, which throws away the bytes
+    # not yet sent: the client sees a lost connection and nothing arrived to archive. A
+    # server that sends part of a body and closes: the cut-mid-stream test below.
     assert fetch["failed/connection_lost"] == 2 and "hostile-reset" in log
     assert row["offsite"] == 1  # Scrapy's own count of the redirect elsewhere
     assert fetch["retry_after/waits"] >= 1 and fetch["retry_after/seconds"] >= 1
@@ -244,3 +245,60 @@ def test_a_body_cut_short_is_archived_as_received_and_marked(tmp_path: Path) -> 
         record = next(r for r in ArchiveIterator(fh) if r.rec_type == "response")
         assert record.rec_headers.get_header("WARC-Truncated") == "disconnect"
         assert record.content_stream().read() == b"<html><body><p>Half of"
+
+
+def _cut_server(body: bytes, announced: int) -> tuple[Any, int]:
+    """A server on 127.0.0.1 that announces ``announced`` bytes, sends ``body`` and
+    closes: a body cut mid-stream, over a real socket."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                             + f"Content-Length: {announced}\r\n\r\n".encode() + body)
+                conn.shutdown(socket.SHUT_WR)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, listener.getsockname()[1]
+
+
+def test_a_body_cut_mid_stream_by_a_server_is_archived_as_it_came(tmp_path: Path) -> None:
+    """End to end through Scrapy's downloader and the WARC recorder: the server closes
+    after 900 of 5,000 announced bytes; the 900 are archived, marked WARC-Truncated."""
+    import subprocess
+    import sys
+
+    sent = (MIRROR_PAGES / "mee" / "countries-syria.html").read_bytes()[:900]
+    listener, port = _cut_server(sent, 5000)
+    spider = tmp_path / "cut.py"
+    spider.write_text(
+        "import scrapy\n\n\nclass Cut(scrapy.Spider):\n    name = 'cut'\n"
+        f"    start_urls = ['http://127.0.0.1:{port}/news/cut']\n\n"
+        "    def parse(self, response):\n"
+        "        self.logger.info('FLAGS %s %d', response.flags, len(response.body))\n")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrapy", "runspider", str(spider),
+             "-s", f"DATA_DIR={tmp_path / 'data'}", "-s", "ROBOTSTXT_OBEY=False",
+             "-s", "RETRY_ENABLED=False", "-s", "WARC_REVISITS=False"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        listener.close()
+    assert "FLAGS ['dataloss'] 900" in proc.stderr, proc.stderr[-3000:]
+    warcs = list((tmp_path / "data" / "warc").glob("*.warc.gz"))
+    assert warcs, proc.stderr[-3000:]
+    responses = []
+    for warc in warcs:
+        with warc.open("rb") as fh:
+            responses += [(r.rec_headers.get_header("WARC-Truncated"), r.content_stream().read())
+                          for r in ArchiveIterator(fh) if r.rec_type == "response"]
+    assert responses == [("disconnect", sent)]
