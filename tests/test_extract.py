@@ -86,6 +86,11 @@ def test_a_lying_charset_label_is_noted() -> None:
     assert read_html(utf8_labelled_1256, "text/html")[1] == "labelled cp1256, read as utf-8"
     assert read_html(cp1256_bytes, "text/html; charset=utf-8")[1] == (
         "labelled utf-8, read as cp1256")
+    # no label anywhere: read as windows-1256, and no lie to report
+    unlabelled = cp1256_bytes.replace(b'charset="windows-1256"', b"")
+    assert b"charset" not in unlabelled[:4096].lower()
+    text, note = read_html(unlabelled, "text/html")
+    assert note is None and text == unlabelled.decode("cp1256")
     # the note travels with the fields and stays out of the item
     fields = extract_page(cp1256_bytes, url, content_type="text/html; charset=utf-8")
     assert fields[CHARSET_NOTE] == "labelled utf-8, read as cp1256"

@@ -121,8 +121,10 @@ def read_html(body: bytes, content_type: str | None = None) -> tuple[str, str | 
     if mislabelled or (not ARABIC.search(text) and len(_LATIN1_LETTERS.findall(text)) > 20):
         head = body[:4096].lower()
         if re.search(rb'<html[^>]*(?:lang=["\']?ar|dir=["\']?rtl)', head):
+            label = _declared(body, content_type)
             return (body.decode("cp1256", errors="replace"),
-                    f"labelled {resolve_encoding(encoding) or encoding}, read as cp1256")
+                    f"labelled {label}, read as cp1256" if label not in (None, "cp1256")
+                    else None)
     return text, None
 
 
