@@ -65,20 +65,11 @@ PER_HOST = 2
 
 
 def scrapy_settings(per_spider: int) -> list[str]:
-    pairs = {"DNS_RESOLVER": "bench.loopback.LoopbackResolver", "DOWNLOAD_DELAY": "0",
+    pairs = {"DNS_RESOLVER": benchsite.RESOLVER, "DOWNLOAD_DELAY": "0",
              "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": str(per_spider),
              "CONCURRENT_REQUESTS_PER_DOMAIN": str(PER_HOST), "ROBOTSTXT_OBEY": "True",
              "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": "False"}
     return [arg for k, v in pairs.items() for arg in ("-s", f"{k}={v}")]
-
-
-def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT)])
-    env.pop("SYRIA_ARCHIVE_S3", None)
-    env.pop("SCRAPY_SETTINGS_MODULE", None)
-    return env
 
 
 def load() -> list[float]:
@@ -90,7 +81,7 @@ def load() -> list[float]:
 def end_to_end(work: Path, manifest: dict[str, Any], nginx: benchsite.Nginx,
                outlets: int) -> dict[str, Any]:
     pages = len(manifest["articles"])
-    env = child_env()
+    env = benchsite.child_env()
     out: dict[str, Any] = {}
     runs = {
         "bare": [str(BIN / "scrapy"), "runspider", str(HERE / "bare.py"), "-a",
@@ -302,7 +293,7 @@ def _zyte() -> list[tuple[bytes, str]]:
 
 def reextraction(work: Path, outlet: str) -> dict[str, Any]:
     cmd = [str(BIN / "syria-archive"), "reextract", outlet, "--data", str(work / "data")]
-    m = measure.run(cmd, env=child_env(), cwd=work, log=work / "reextract.log",
+    m = measure.run(cmd, env=benchsite.child_env(), cwd=work, log=work / "reextract.log",
                     lines=lambda: sorted((work / "data" / "items").glob("*-reextract-*.jsonl")))
     return {"outlet": outlet, "articles": m.lines, "wall_s": round(m.wall_s, 1),
             "articles_per_s": round(m.lines / m.wall_s, 1) if m.wall_s else None,
@@ -314,7 +305,7 @@ def dedup_at_scale(work: Path, n: int) -> dict[str, Any]:
     target = work / "dedup.json"
     cmd = [sys.executable, str(HERE / "bench_dedup.py"), "--sizes", str(n), "--no-labelled",
            "--json", str(target)]
-    m = measure.run(cmd, env=child_env(), cwd=ROOT, log=work / "dedup.log")
+    m = measure.run(cmd, env=benchsite.child_env(), cwd=ROOT, log=work / "dedup.log")
     if m.returncode != 0:
         return {"error": m.stderr_tail[-1500:]}
     return json.loads(target.read_text())[0]
@@ -327,7 +318,7 @@ def profile(work: Path, manifest: dict[str, Any], outlets: list[str]) -> str:
     cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "crawler.cli", "crawl",
            *outlets, "--data", str(data), "--max-pages", "1",
            *scrapy_settings(max(1, CONCURRENCY // len(outlets)))]
-    subprocess.run(cmd, env=child_env(), cwd=work, stdout=subprocess.DEVNULL,
+    subprocess.run(cmd, env=benchsite.child_env(), cwd=work, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, check=False)
     shutil.rmtree(data, ignore_errors=True)
     return profile_text(prof)

@@ -172,10 +172,8 @@ def on_bench_site(site: Path, first: int, counts: str, tmp: Path,
 
     manifest = json.loads((site / "manifest.json").read_text())
     outlets = sorted({a["outlet"] for a in manifest["articles"]})[:first]
-    env = {k: v for k, v in os.environ.items()
-           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT)])
-    extra = [*extra, "-s", "DNS_RESOLVER=bench.loopback.LoopbackResolver",
+    env = benchsite.child_env()
+    extra = [*extra, "-s", f"DNS_RESOLVER={benchsite.RESOLVER}",
              "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
     rows = []
     with benchsite.Nginx(site, tmp / "nginx", manifest["types"]):

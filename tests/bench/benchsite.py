@@ -56,6 +56,9 @@ SENTINEL_ID = "8642097"
 MARK = {"title": "Zqxtitlexq", "description": "Zqxdescxq", "slug": "zqxslugxq"}
 PARAS = [f"Zqxpara{i}xq" for i in range(5)]
 SYNDICATED = 0.03  # share of articles that are another outlet's article republished
+# Scrapy's DNS_RESOLVER for a crawl of the site: every host name is 127.0.0.1 (loopback.py,
+# importable in the crawl as ``bench.loopback`` through child_env's PYTHONPATH).
+RESOLVER = "bench.loopback.LoopbackResolver"
 
 
 class SiteError(RuntimeError):
@@ -380,6 +383,17 @@ def _tree_digest(folder: Path) -> str:
 
 
 # -- nginx ----------------------------------------------------------------------------------
+
+def child_env() -> dict[str, str]:
+    """The environment of a crawl of the site: no proxy, the loopback resolver importable,
+    no S3 upload, no Scrapy project forced on the spiders run with ``scrapy runspider``."""
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT)])
+    env.pop("SYRIA_ARCHIVE_S3", None)
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    return env
+
 
 def nginx_conf(site_dir: Path, run_dir: Path, types: dict[str, str]) -> str:
     """One server per host (its exact locations give feeds and sitemaps without a telling
