@@ -221,12 +221,12 @@ class OutletSpider(scrapy.Spider):
             else ""
         logger.error("Fetch failed (%s): %s%s: %s", reason, url, via, failure.value)
 
-    def _cut_short(self, response: Response) -> bool:
+    def _cut_short(self, response: Response, then: str = "read as far as it goes") -> bool:
         if "dataloss" not in response.flags:
             return False
         self._stat("fetch/failed/body_cut_short")
         logger.warning("%s: the body was cut short (%d bytes received); archived as "
-                       "received, read as far as it goes", response.url, len(response.body))
+                       "received, %s", response.url, len(response.body), then)
         return True
 
     async def parse_feed(self, response: Response,
@@ -389,11 +389,7 @@ class OutletSpider(scrapy.Spider):
         # The verdict on the page, for incremental crawls (spiders.incremental): "dropped"
         # pages are done with, "failed" ones are fetched again by the next run.
         response.meta["article_outcome"] = "failed"
-        if "dataloss" in response.flags:
-            self._stat("fetch/failed/body_cut_short")
-            logger.warning("Article %s: the body was cut short (%d bytes received); archived "
-                           "as received, not extracted; fetched again next run",
-                           response.url, len(response.body))
+        if self._cut_short(response, "not extracted; fetched again next run"):
             return
         if not isinstance(response, TextResponse):
             response.meta["article_outcome"] = "dropped"
