@@ -40,6 +40,7 @@ import pstats
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import zlib
@@ -339,7 +340,16 @@ def profile_text(prof: Path) -> str:
             stats.print_stats(15)
         text = buffer.getvalue()
         parts.append(text[text.index("   Ordered by"):] if "   Ordered by" in text else text)
-    return "\n".join(parts)
+    return _relative_paths("\n".join(parts))
+
+
+def _relative_paths(text: str) -> str:
+    """File names as a reader's checkout has them: this project's from its root, the
+    libraries' from site-packages, the standard library's from its folder."""
+    for prefix in sorted({*(sysconfig.get_paths()[k] for k in ("purelib", "platlib")),
+                          sysconfig.get_paths()["stdlib"], str(ROOT)}, key=len, reverse=True):
+        text = text.replace(prefix.rstrip("/") + "/", "")
+    return text
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -449,7 +459,7 @@ def main() -> int:
             (args.output.parent / "profile.txt").write_text(
                 f"cProfile of `syria-archive crawl {' '.join(outlets[:2])}` on the bench site "
                 f"({results['environment']['date']}): the crawling process, 15 functions by "
-                "cumulative time\n\n" + top)
+                "cumulative time, then the 15 with the most time of their own\n\n" + top)
     print("per stage ...", file=sys.stderr, flush=True)
     results["per_stage"] = per_stage(args.work / "site", manifest, args.sample)
     if args.dedup_articles:
